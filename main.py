@@ -1,0 +1,44 @@
+"""RL-V2V-GAN command line: parses flags and dispatches on --mode.
+
+    python main.py --mode prepare_data|train|eval|translate|export [flags]
+
+See README.md, or `python main.py --help` for every flag.
+"""
+import importlib
+import importlib.util
+import sys
+
+from rl_v2v_gan.config import non_defaults, parse_args
+from rl_v2v_gan.errors import UserError
+
+# mode => (module, function) in the package; each takes the parsed flags.
+MODES = {
+    "prepare_data": ("rl_v2v_gan.data", "prepare"),
+    "train": ("rl_v2v_gan.training", "train"),
+    "eval": ("rl_v2v_gan.evaluation", "evaluate"),
+    "translate": ("rl_v2v_gan.evaluation", "translate"),
+    "export": ("rl_v2v_gan.evaluation", "export"),
+}
+
+
+def main(argv=None):
+    try:
+        args = parse_args(argv)
+        changed = non_defaults(args)
+        print("rl_v2v_gan %s: %s" % (args.mode, " ".join(
+            "--%s %s" % (k, v) for k, v in sorted(changed.items()) if k != "mode") or "defaults"))
+        module, function = MODES[args.mode]
+        if importlib.util.find_spec(module) is None:
+            raise UserError("--mode %s is not implemented yet" % args.mode)
+        getattr(importlib.import_module(module), function)(args)
+    except UserError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""The one flag definition, its validation, and `config.json` beside checkpoints.
+
+Flag names follow the reference README (SPEC §7); defaults follow the paper
+where it gives them (sigma1 = sigma2 = 0.8, L2 0.001) and the README
+otherwise. Training writes every flag to `<checkpoint_dir>/config.json`; eval
+and translate read the architecture back from it, so a released checkpoint
+needs no shape flags.
+"""
+import argparse
+import json
+import os
+
+from .errors import UserError
+
+MODES = ("prepare_data", "train", "eval", "translate", "export")
+DATASETS = ("synthetic", "flower", "city", "custom")
+# Flags that fix the variables of a checkpoint: read back from config.json.
+ARCH_KEYS = ("input_shape", "filters", "model")
+CONFIG_FILE = "config.json"
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="main.py", description="RL-V2V-GAN: few-shot video-to-video translation "
+        "with ConvLSTM GANs trained by policy gradient.")
+    a = p.add_argument
+    a("--mode", choices=MODES, required=True)
+    a("--dataset", choices=DATASETS, default="synthetic")
+    a("--data_dir", default="data", help="prepared datasets live in DATA_DIR/<dataset>")
+    a("--raw_dir", help="prepare_data for flower/city/custom: folder with X/ Y/ Z/ Z_images/")
+    a("--input_shape", type=int, nargs=4, metavar=("T", "H", "W", "C"), default=[16, 64, 64, 3])
+    a("--filters", type=int, nargs=3, metavar=("F1", "F2", "F3"), default=[64, 128, 256],
+      help="widths of the three RPB levels")
+    a("--model", choices=("rl_v2v_gan", "frame"), default="rl_v2v_gan",
+      help="'frame': the same generator applied frame by frame (T = 1 baseline)")
+    a("--seed", type=int, default=0)
+    # Training (Algorithm 1 and eq. 10).
+    a("--learning_rate", type=float, default=1e-4)
+    a("--batch_size", type=int, default=4, help="clips per step; m transitions per RL iteration")
+    a("--epochs", type=int, default=10, help="total epochs: pre-training, then Algorithm 1")
+    a("--pretrain_epochs", type=int, default=None,
+      help="gradient-only epochs on eq. (10) first (default 1)")
+    a("--rl_epochs", type=int, default=None,
+      help="Algorithm 1 epochs at the end (default: epochs - pretrain_epochs; 0 = no-RL ablation)")
+    a("--steps_per_epoch", type=int, default=100)
+    a("--gamma", type=float, default=0.99, help="discount factor")
+    a("--tau", type=float, default=0.001, help="soft target update rate")
+    a("--lambda_v", type=float, default=1.0, help="video loss weight, eq. (10)")
+    a("--lambda_rr", type=float, default=0.1, help="recurrent loss weight (both domains)")
+    a("--lambda_rc", type=float, default=0.1, help="recycle loss weight (both domains)")
+    a("--lambda_rx", type=float, default=None, help="L_rr^X weight (default lambda_rr)")
+    a("--lambda_ry", type=float, default=None, help="L_rr^Y weight (default lambda_rr)")
+    a("--lambda_rcx", type=float, default=None, help="L_rc^X weight (default lambda_rc)")
+    a("--lambda_rcy", type=float, default=None, help="L_rc^Y weight (default lambda_rc)")
+    a("--sigma1", type=float, default=0.8, help="probability of replaying a tuple of B")
+    a("--sigma2", type=float, default=0.8, help="probability of the greedy action by Q")
+    a("--l2", type=float, default=0.001, help="L2 regularization of trainable weights")
+    a("--buffer_size", type=int, default=1000, help="replay buffer capacity (transitions)")
+    a("--num_gpus", type=int, default=1, help="data-parallel towers")
+    a("--device", choices=("auto", "gpu", "cpu"), default="auto")
+    # Checkpoints and evaluation.
+    a("--checkpoint_dir", default="checkpoints")
+    a("--checkpoint_name", default="rl_v2v_gan")
+    a("--checkpoint", help="eval/translate: an explicit checkpoint prefix")
+    a("--max_to_keep", type=int, default=5)
+    a("--eval_batches", type=int, default=5)
+    a("--samples_dir", default="samples")
+    a("--inception_path", help="FID: Inception-v3 frozen graph (.pb)")
+    a("--input", help="translate: a video file or a folder of frames")
+    a("--output", help="translate: the output .mp4")
+    a("--direction", choices=("x2y", "y2x"), default="x2y")
+    a("--export_dir", help="export: where to write the inference bundle")
+    return p
+
+
+def _positive(args, *names):
+    for n in names:
+        if getattr(args, n) <= 0:
+            raise UserError("--%s must be positive, got %s" % (n, getattr(args, n)))
+
+
+def validate(args):
+    """Check flag values and resolve derived ones (epoch split, lambdas)."""
+    T, H, W, C = args.input_shape
+    if T < 2 and args.model == "rl_v2v_gan":
+        raise UserError("--input_shape: T must be at least 2 (predictors need a next frame)")
+    if H % 8 or W % 8 or H <= 0 or W <= 0:
+        raise UserError("--input_shape: H and W must be positive multiples of 8, got %d %d" % (H, W))
+    if C != 3:
+        raise UserError("--input_shape: C must be 3 (RGB), got %d" % C)
+    _positive(args, "learning_rate", "batch_size", "steps_per_epoch", "buffer_size",
+              "max_to_keep", "eval_batches", "num_gpus")
+    if min(args.filters) <= 0:
+        raise UserError("--filters must be positive, got %s" % args.filters)
+    for n in ("gamma", "tau", "sigma1", "sigma2"):
+        if not 0.0 <= getattr(args, n) <= 1.0:
+            raise UserError("--%s must be in [0, 1], got %s" % (n, getattr(args, n)))
+    if args.epochs < 0:
+        raise UserError("--epochs must be >= 0")
+    if args.rl_epochs is None:
+        args.pretrain_epochs = min(1 if args.pretrain_epochs is None else args.pretrain_epochs,
+                                   args.epochs)
+        args.rl_epochs = args.epochs - args.pretrain_epochs
+    elif args.pretrain_epochs is None:
+        args.pretrain_epochs = args.epochs - args.rl_epochs
+    if min(args.pretrain_epochs, args.rl_epochs) < 0 or \
+            args.pretrain_epochs + args.rl_epochs != args.epochs:
+        raise UserError("--pretrain_epochs (%d) + --rl_epochs (%d) must equal --epochs (%d)"
+                        % (args.pretrain_epochs, args.rl_epochs, args.epochs))
+    if args.model == "frame" and args.rl_epochs:
+        raise UserError("--model frame is the frame-based baseline: use --rl_epochs 0")
+    for key, shared in (("lambda_rx", "lambda_rr"), ("lambda_ry", "lambda_rr"),
+                        ("lambda_rcx", "lambda_rc"), ("lambda_rcy", "lambda_rc")):
+        if getattr(args, key) is None:
+            setattr(args, key, getattr(args, shared))
+    if args.batch_size % args.num_gpus:
+        raise UserError("--batch_size (%d) must be divisible by --num_gpus (%d)"
+                        % (args.batch_size, args.num_gpus))
+    return args
+
+
+def parse_args(argv=None):
+    args = build_parser().parse_args(argv)
+    args.explicit = explicit_flags(argv)
+    return validate(args)
+
+
+def explicit_flags(argv):
+    """Names of the flags given on the command line."""
+    import sys
+    argv = sys.argv[1:] if argv is None else argv
+    return {a[2:].split("=")[0] for a in argv if a.startswith("--")}
+
+
+def non_defaults(args):
+    """`{flag: value}` for the flags that differ from the parser's defaults."""
+    defaults = vars(validate(build_parser().parse_args(["--mode", args.mode])))
+    return {k: v for k, v in to_dict(args).items() if k in defaults and defaults[k] != v}
+
+
+def to_dict(args):
+    return {k: v for k, v in vars(args).items() if k != "explicit"}
+
+
+def save_config(args, directory):
+    """Write every flag to `directory/config.json` (atomically)."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, CONFIG_FILE)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(to_dict(args), f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def load_config(directory):
+    """The flags saved beside a checkpoint, or None if there is no config.json."""
+    path = os.path.join(directory, CONFIG_FILE)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError as e:
+        raise UserError("%s: not valid JSON (%s)" % (path, e))
+
+
+def apply_architecture(args, directory):
+    """Take the architecture flags from `directory/config.json` into `args`.
+
+    Flags given explicitly must agree with the checkpoint, or a UserError
+    names them. Returns the loaded config (or None when there is none).
+    """
+    saved = load_config(directory)
+    if saved is None:
+        return None
+    for key in ARCH_KEYS:
+        if key not in saved:
+            continue
+        value = saved[key]
+        if key in args.explicit and getattr(args, key) != value:
+            raise UserError("--%s %s disagrees with %s (%s); drop the flag or use a matching "
+                            "checkpoint" % (key, getattr(args, key),
+                                            os.path.join(directory, CONFIG_FILE), value))
+        setattr(args, key, value)
+    return saved

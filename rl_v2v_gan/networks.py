@@ -1,0 +1,137 @@
+"""The eight networks of RL-V2V-GAN (paper §3.2, §3.4, §4, Table 1).
+
+| symbol        | body                                                          |
+|---------------|---------------------------------------------------------------|
+| G_X, G_Y      | 3 RPB -> 3 URB (skips RPB_i <-> URB_{4-i}) -> ConvLSTM -> tanh |
+| P_X, P_Y      | same as G; output step t predicts frame t + 1                 |
+| D_X           | 3 RPB -> 2 RPB -> FC -> FC, 1 logit (sigmoid)                 |
+| D_Y           | same, 2 logits: D_Y,0 "target domain", D_Y,1 "target style"   |
+| Q_X, Q_Y      | same on concat_time(s, a), 1 output, ReLU                     |
+
+`G_X` outputs domain X and `G_Y` outputs domain Y (eq. 1-2). Each network
+lives under a `variable_scope` named after its symbol (`target_` prepended
+for the DDPG target copies) and is called as often as needed with shared
+variables.
+
+(choice) The generator's last layer is a ConvLSTM with 3 channels followed
+by a 1x1 convolution and tanh: a ConvLSTM's own output o*tanh(c) cannot
+reach -1 (the black backgrounds of the synthetic data) on the first frame.
+(choice) Discriminators and critics read the features of the last valid
+step: the ConvLSTM state has seen the whole clip.
+"""
+import collections
+
+from . import blocks, ops
+from .errors import UserError
+from .tf_compat import tf
+
+SYMBOLS = ("G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_X", "Q_Y")
+POLICY = ("G_X", "G_Y", "P_X", "P_Y")  # mu in Algorithm 1
+CRITICS = ("Q_X", "Q_Y")
+DISCRIMINATORS = ("D_X", "D_Y")
+
+
+def check_video(x, name="clip"):
+    """Validate a `[B, T, H, W, 3]` input at graph-build time."""
+    shape = x.shape.as_list()
+    if len(shape) != 5 or any(d is None for d in shape[1:]):
+        raise ValueError("%s must be [batch, T, H, W, 3] with static T, H, W; got %s" % (name, shape))
+    _, T, H, W, C = shape
+    if C != 3:
+        raise UserError("--input_shape: C must be 3 (RGB), got %d" % C)
+    if H % 8 or W % 8:
+        raise UserError("--input_shape: H and W must be divisible by 8 (three 2x poolings), "
+                        "got H=%d W=%d" % (H, W))
+    return shape
+
+
+def auto_encoder(clip, filters, ctx):
+    """G / P body: `[B, T, H, W, 3] => [B, T, H, W, 3]` in (-1, 1)."""
+    f1, f2, f3 = filters
+    e1, r1 = blocks.RPB(clip, f1, ctx, "RPB_1")    # [B, T, H/2, W/2, f1]; r1: [B, T, H, W, f1]
+    e2, r2 = blocks.RPB(e1, f2, ctx, "RPB_2")      # [B, T, H/4, W/4, f2]; r2: [B, T, H/2, W/2, f2]
+    e3, r3 = blocks.RPB(e2, f3, ctx, "RPB_3")      # [B, T, H/8, W/8, f3]; r3: [B, T, H/4, W/4, f3]
+    d1 = blocks.URB(e3, f3, ctx, r3, "URB_1")      # [B, T, H/4, W/4, f3]
+    d2 = blocks.URB(d1, f2, ctx, r2, "URB_2")      # [B, T, H/2, W/2, f2]
+    d3 = blocks.URB(d2, f1, ctx, r1, "URB_3")      # [B, T, H, W, f1]
+    h = ops.conv_lstm(d3, 3, regularizer=ctx.regularizer, scope="out_conv_lstm")  # [B, T, H, W, 3]
+    return tf.tanh(ops.conv2d_video(h, 3, 1, ctx.regularizer, scope="out_proj"))
+
+
+def classifier(clip, filters, ctx, lengths, outputs):
+    """D / Q body: `[B, T, H, W, 3] => [B, outputs]` pre-activations."""
+    f1, f2, f3 = filters
+    x = clip
+    for i, f in enumerate((f1, f2, f3, f3, f3)):   # 3 RPB encoder + 2 RPB: H => ceil(H/32)
+        x, _ = blocks.RPB(x, f, ctx, "RPB_%d" % (i + 1))
+    x = ops.last_step(x, lengths)                 # [B, H/32, W/32, f3]
+    _, h, w, c = x.shape.as_list()
+    x = tf.reshape(x, [-1, h * w * c])
+    x = ops.leaky_relu(ops.dense(x, f3, ctx.regularizer, scope="fc_1"))  # [B, f3]
+    return ops.dense(x, outputs, ctx.regularizer, scope="fc_2")          # [B, outputs]
+
+
+class Network(object):
+    """One network of Table 1 under `variable_scope(name)`, callable many times.
+
+    Calls take `is_training` (batch statistics or moving averages),
+    `lengths` (`[B]` valid steps of right-padded clips, None = all) and
+    `update_stats` (whether this call updates batch-norm moving averages).
+    """
+
+    def __init__(self, name, kind, filters, l2):
+        self.name, self.kind, self.filters = name, kind, tuple(filters)
+        self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
+
+    def _scope(self, lengths, T, is_training, update_stats):
+        ctx = blocks.Layer(is_training, ops.time_mask(lengths, T), update_stats, self.regularizer)
+        return tf.variable_scope(self.name, reuse=tf.AUTO_REUSE), ctx
+
+    def __call__(self, clip, action=None, is_training=True, lengths=None, update_stats=True):
+        """G, P: `[B, T, H, W, 3]` => frames `[B, T, H, W, 3]` (tanh).
+        D: clip => logits `[B, 1]` (D_X) or `[B, 2]` (D_Y: domain, style).
+        Q: state `[B, T, H, W, 3]`, action `[B, H, W, 3]` => Q(s, a) `[B]` >= 0,
+        the action appended at step `lengths` (or after the clip).
+        """
+        check_video(clip, self.name + " input")
+        if self.kind == "critic":
+            if action is None:
+                raise ValueError("%s needs an action" % self.name)
+            if lengths is None:
+                clip = tf.concat([clip, action[:, None]], axis=1)
+            else:
+                clip, lengths = ops.append_frame(clip, lengths, action)
+        scope, ctx = self._scope(lengths, clip.shape[1], is_training, update_stats)
+        with scope:
+            if self.kind == "auto_encoder":
+                return auto_encoder(clip, self.filters, ctx)
+            if self.kind == "critic":
+                return tf.nn.relu(classifier(clip, self.filters, ctx, lengths, 1))[:, 0]
+            return classifier(clip, self.filters, ctx, lengths, 2 if self.name.endswith("D_Y") else 1)
+
+    def variables(self, trainable_only=False):
+        key = tf.GraphKeys.TRAINABLE_VARIABLES if trainable_only else tf.GraphKeys.GLOBAL_VARIABLES
+        return tf.get_collection(key, scope=self.name + "/")
+
+    def regularization_loss(self):
+        """Sum of the L2 terms (paper §6.2: 0.001) of this network's weights."""
+        return tf.add_n(tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES, scope=self.name + "/")
+                        or [tf.constant(0.0)])
+
+
+Networks = collections.namedtuple("Networks", SYMBOLS)
+
+KIND = {"G": "auto_encoder", "P": "auto_encoder", "D": "discriminator", "Q": "critic"}
+
+
+def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS):
+    """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
+
+    `prefix="target_"` gives the DDPG target copies (no L2 term); their
+    variables exist once they are first called.
+    """
+    if len(filters) != 3 or min(filters) < 1:
+        raise UserError("--filters: need three positive widths, got %s" % (list(filters),))
+    return Networks(*[
+        Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2) if s in symbols else None
+        for s in SYMBOLS])

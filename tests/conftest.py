@@ -1,0 +1,24 @@
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from rl_v2v_gan.tf_compat import tf  # noqa: E402
+
+TINY_FILTERS = (4, 8, 8)
+
+
+@pytest.fixture
+def graph():
+    """A fresh graph as default, with a session on it."""
+    g = tf.Graph()
+    with g.as_default():
+        yield g
+
+
+@pytest.fixture
+def rng():
+    return np.random.RandomState(0)

@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+
+from conftest import TINY_FILTERS
+from rl_v2v_gan.errors import UserError
+from rl_v2v_gan.networks import SYMBOLS, build_networks
+from rl_v2v_gan.tf_compat import tf
+
+H = W = 16
+
+
+def _build_all(T):
+    nets = build_networks(TINY_FILTERS)
+    clip = tf.placeholder(tf.float32, [None, T, H, W, 3])
+    action = tf.placeholder(tf.float32, [None, H, W, 3])
+    out = {s: getattr(nets, s)(clip) for s in ("G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y")}
+    out.update({s: getattr(nets, s)(clip, action) for s in ("Q_X", "Q_Y")})
+    return nets, clip, action, out
+
+
+@pytest.mark.parametrize("T", [1, 4])
+def test_output_shapes_with_unknown_batch(graph, rng, T):
+    nets, clip, action, out = _build_all(T)
+    expected = {"G_X": [None, T, H, W, 3], "G_Y": [None, T, H, W, 3], "P_X": [None, T, H, W, 3],
+                "P_Y": [None, T, H, W, 3], "D_X": [None, 1], "D_Y": [None, 2],
+                "Q_X": [None], "Q_Y": [None]}
+    assert {s: out[s].shape.as_list() for s in out} == expected
+    feed = {clip: rng.uniform(-1, 1, (3, T, H, W, 3)), action: rng.uniform(-1, 1, (3, H, W, 3))}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        values = sess.run(out, feed)
+    for s in ("G_X", "G_Y", "P_X", "P_Y"):
+        assert values[s].shape == (3, T, H, W, 3)
+        assert np.abs(values[s]).max() < 1.0
+    assert values["D_Y"].shape == (3, 2)
+    assert values["Q_X"].shape == (3,)
+
+
+def test_d_y_has_two_outputs_in_unit_interval_and_q_is_nonnegative(graph, rng):
+    nets, clip, action, out = _build_all(4)
+    probs = tf.sigmoid(out["D_Y"])
+    feed = {clip: rng.uniform(-1, 1, (8, 4, H, W, 3)), action: rng.uniform(-1, 1, (8, H, W, 3))}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        p, qx, qy = sess.run([probs, out["Q_X"], out["Q_Y"]], feed)
+    assert p.shape == (8, 2) and ((p > 0) & (p < 1)).all()
+    assert (qx >= 0).all() and (qy >= 0).all()
+
+
+def test_variable_scopes_are_the_eight_symbols(graph):
+    _build_all(2)
+    scopes = {v.name.split("/")[0] for v in tf.global_variables()}
+    assert scopes == set(SYMBOLS)
+
+
+def test_gradient_reaches_every_variable_of_G_X(graph, rng):
+    nets = build_networks(TINY_FILTERS)
+    clip = tf.placeholder(tf.float32, [None, 3, H, W, 3])
+    loss = tf.reduce_mean(tf.square(nets.G_X(clip) - clip))
+    variables = nets.G_X.variables(trainable_only=True)
+    grads = tf.gradients(loss, variables)
+    assert len(variables) > 10 and all(g is not None for g in grads)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        values = sess.run(grads, {clip: rng.uniform(-1, 1, (2, 3, H, W, 3))})
+    for v, g in zip(variables, values):
+        assert np.abs(g).max() > 0, v.name
+
+
+def test_l2_regularization_is_collected_per_network(graph):
+    nets = build_networks(TINY_FILTERS, l2=0.001)
+    nets.G_Y(tf.zeros([1, 2, H, W, 3]))
+    reg = nets.G_Y.regularization_loss()
+    kernels = [v for v in nets.G_Y.variables(True) if "kernel" in v.name]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        expected = sum(0.001 * 0.5 * np.sum(k ** 2) for k in sess.run(kernels))
+        np.testing.assert_allclose(sess.run(reg), expected, rtol=1e-5)
+
+
+def test_lengths_give_the_same_result_as_the_unpadded_prefix(graph, rng):
+    nets = build_networks(TINY_FILTERS)
+    full = tf.placeholder(tf.float32, [None, 4, H, W, 3])
+    lengths = tf.placeholder(tf.int32, [None])
+    padded = nets.D_X(full, lengths=lengths)
+    prefix = nets.D_X(full[:, :2])
+    clip = rng.uniform(-1, 1, (3, 4, H, W, 3))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        a, b = sess.run([padded, prefix], {full: clip, lengths: [2, 2, 2]})
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_h_w_not_divisible_by_8_is_a_clear_error(graph):
+    nets = build_networks(TINY_FILTERS)
+    with pytest.raises(UserError, match="--input_shape"):
+        nets.G_X(tf.zeros([1, 2, 12, 16, 3]))
+
+
+def test_two_graphs_in_one_process(rng):
+    results = []
+    for _ in range(2):
+        with tf.Graph().as_default():
+            tf.set_random_seed(1)
+            nets = build_networks(TINY_FILTERS)
+            out = nets.G_Y(tf.constant(np.ones((1, 2, H, W, 3), np.float32)))
+            assert {v.name.split("/")[0] for v in tf.global_variables()} == {"G_Y"}
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                results.append(sess.run(out))
+    np.testing.assert_allclose(results[0], results[1])

@@ -1,0 +1,97 @@
+import numpy as np
+
+from rl_v2v_gan import ops
+from rl_v2v_gan.tf_compat import tf
+
+
+def test_conv_lstm_single_frame_equals_first_step(graph, rng):
+    x = tf.placeholder(tf.float32, [None, None, 8, 8, 3])
+    with tf.variable_scope("net", reuse=tf.AUTO_REUSE):
+        long_out = ops.conv_lstm(tf.reshape(x, [-1, 5, 8, 8, 3]), 4)
+        short_out = ops.conv_lstm(tf.reshape(x[:, :1], [-1, 1, 8, 8, 3]), 4)
+    clip = rng.uniform(-1, 1, (2, 5, 8, 8, 3)).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        a, b = sess.run([long_out, short_out], {x: clip})
+    assert b.shape == (2, 1, 8, 8, 4)
+    np.testing.assert_allclose(a[:, 0], b[:, 0], atol=1e-6)
+    assert np.abs(a[:, 1] - a[:, 0]).max() > 1e-3  # later steps see the recurrence
+
+
+def test_conv_lstm_matches_numpy_reference(graph, rng):
+    """Gates i, f, o, u as one convolution over [x_t, h_{t-1}]."""
+    x = rng.uniform(-1, 1, (1, 3, 4, 4, 2)).astype(np.float32)
+    with tf.variable_scope("lstm"):
+        out = ops.conv_lstm(tf.constant(x), 3, kernel=1)
+    kernel = tf.get_default_graph().get_tensor_by_name("lstm/conv_lstm/kernel:0")
+    bias = tf.get_default_graph().get_tensor_by_name("lstm/conv_lstm/bias:0")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        y, w, b = sess.run([out, kernel, bias])
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    h = np.zeros((1, 4, 4, 3)); c = np.zeros_like(h)
+    for t in range(3):
+        g = np.concatenate([x[:, t], h], -1) @ w[0, 0] + b
+        i, f, o, u = np.split(g, 4, -1)
+        c = sig(f) * c + sig(i) * np.tanh(u)
+        h = sig(o) * np.tanh(c)
+        np.testing.assert_allclose(y[:, t], h, atol=1e-5)
+
+
+def test_sequence_batch_norm_uses_batch_and_time_statistics(graph, rng):
+    x = rng.normal(3.0, 2.0, (3, 5, 4, 4, 2)).astype(np.float32)
+    x[:, :, :, :, 1] *= np.arange(1, 6)[None, :, None, None]  # statistics vary over time
+    y = ops.seq_batch_norm(tf.constant(x), is_training=True)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        out = sess.run(y)
+    expected = (x - x.mean((0, 1, 2, 3))) / np.sqrt(x.var((0, 1, 2, 3)) + 1e-3)
+    np.testing.assert_allclose(out, expected, atol=1e-4)
+    # Per-timestep statistics would give a different result.
+    assert np.abs(out - (x - x.mean((0, 2, 3), keepdims=True))
+                  / np.sqrt(x.var((0, 2, 3), keepdims=True) + 1e-3)).max() > 0.1
+
+
+def test_sequence_batch_norm_mask_and_moving_averages(graph, rng):
+    x = rng.normal(1.0, 1.0, (2, 4, 2, 2, 1)).astype(np.float32)
+    lengths = np.array([1, 3], np.int32)
+    y = ops.seq_batch_norm(tf.constant(x), True, ops.time_mask(tf.constant(lengths), 4),
+                           decay=0.5)
+    updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+    with tf.variable_scope("", reuse=True):
+        y_inf = ops.seq_batch_norm(tf.constant(x), False)
+    valid = np.concatenate([x[0, :1], x[1, :3]])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        out = sess.run(y)
+        np.testing.assert_allclose(out[0, 0], (x[0, 0] - valid.mean()) / np.sqrt(valid.var() + 1e-3),
+                                   atol=1e-4)
+        sess.run(updates)
+        mean, var = sess.run(["seq_bn/moving_mean:0", "seq_bn/moving_variance:0"])
+        np.testing.assert_allclose(mean, 0.5 * valid.mean(), atol=1e-5)
+        np.testing.assert_allclose(var, 0.5 + 0.5 * valid.var(), atol=1e-5)
+        np.testing.assert_allclose(sess.run(y_inf), (x - mean) / np.sqrt(var + 1e-3), atol=1e-4)
+
+
+def test_append_frame_and_last_step(graph):
+    clip = np.arange(2 * 4).reshape(2, 4, 1, 1, 1).astype(np.float32) + 1
+    frame = np.full((2, 1, 1, 1), -5, np.float32)
+    lengths = np.array([1, 3], np.int32)
+    joined, new_len = ops.append_frame(tf.constant(clip), tf.constant(lengths), tf.constant(frame))
+    last = ops.last_step(joined, new_len)
+    with tf.Session() as sess:
+        j, n, l = sess.run([joined, new_len, last])
+    np.testing.assert_array_equal(j[:, :, 0, 0, 0], [[1, -5, 0, 0], [5, 6, 7, -5]])
+    np.testing.assert_array_equal(n, [2, 4])
+    np.testing.assert_array_equal(l[:, 0, 0, 0], [-5, -5])
+
+
+def test_pool_and_upsample_shapes(graph):
+    x = tf.placeholder(tf.float32, [None, 3, 8, 8, 2])
+    assert ops.max_pool_2x2(x).shape.as_list() == [None, 3, 4, 4, 2]
+    assert ops.upsample_2x(x).shape.as_list() == [None, 3, 16, 16, 2]
+    v = np.arange(4, dtype=np.float32).reshape(1, 1, 2, 2, 1)
+    with tf.Session() as sess:
+        up = sess.run(ops.upsample_2x(tf.constant(v)))
+    np.testing.assert_array_equal(up[0, 0, :, :, 0], [[0, 0, 1, 1], [0, 0, 1, 1],
+                                                      [2, 2, 3, 3], [2, 2, 3, 3]])
