@@ -58,6 +58,8 @@ def build_parser():
     a("--buffer_size", type=int, default=1000, help="replay buffer capacity (transitions)")
     a("--num_gpus", type=int, default=1, help="data-parallel towers")
     a("--device", choices=("auto", "gpu", "cpu"), default="auto")
+    a("--grappler", choices=("on", "off"), default="on",
+      help="TensorFlow's graph optimizer: 'off' starts much faster, runs a little slower")
     # Checkpoints and evaluation.
     a("--checkpoint_dir", default="checkpoints")
     a("--checkpoint_name", default="rl_v2v_gan")

@@ -80,8 +80,9 @@ def conv_lstm(x, filters, kernel=3, regularizer=None, scope="conv_lstm"):
         h_t = sigmoid(o) * tanh(c_t)
     with h_0 = c_0 = 0. For speed the input half of the kernel is applied to
     all T frames in one convolution outside the recurrence, and the hidden half
-    is skipped at t = 1 where h_0 = 0; the result is the same. The forget
-    bias starts at 1. Works for any T >= 1.
+    is skipped at t = 1 where h_0 = 0; the result is the same. Steps 2..T run
+    in a `tf.scan`, so the graph does not grow with T. The forget bias starts
+    at 1. Works for any T >= 1.
     """
     with tf.variable_scope(scope):
         x_bt, T = merge_time(x)
@@ -91,16 +92,21 @@ def conv_lstm(x, filters, kernel=3, regularizer=None, scope="conv_lstm"):
             [0.0] * filters + [1.0] * filters + [0.0] * (2 * filters)))  # i, f, o, u
         w_x, w_h = w[:, :, :C], w[:, :, C:]
         gates_x = split_time(tf.nn.bias_add(tf.nn.conv2d(x_bt, w_x, [1, 1, 1, 1], "SAME"), b), T)
-        outputs, c = [], None
-        for t in range(T):
-            gates = gates_x[:, t]
-            if t > 0:
-                gates += tf.nn.conv2d(h, w_h, [1, 1, 1, 1], "SAME")
+
+        def cell(c, gates):
             i, f, o, u = tf.split(gates, 4, axis=-1)
-            c = tf.sigmoid(i) * tf.tanh(u) if t == 0 else tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(u)
-            h = tf.sigmoid(o) * tf.tanh(c)
-            outputs.append(h)
-        return tf.stack(outputs, axis=1)
+            c = tf.sigmoid(i) * tf.tanh(u) if c is None else tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(u)
+            return c, tf.sigmoid(o) * tf.tanh(c)
+
+        def step(state, gates):
+            c, h = state
+            return cell(c, gates + tf.nn.conv2d(h, w_h, [1, 1, 1, 1], "SAME"))
+
+        first = cell(None, gates_x[:, 0])                                   # t = 1: h_0 = 0
+        if T == 1:
+            return first[1][:, None]
+        _, hs = tf.scan(step, tf.transpose(gates_x[:, 1:], [1, 0, 2, 3, 4]), initializer=first)
+        return tf.concat([first[1][:, None], tf.transpose(hs, [1, 0, 2, 3, 4])], axis=1)
 
 
 def seq_batch_norm(x, is_training, mask=None, update_stats=True, decay=0.99, epsilon=1e-3,

@@ -1,0 +1,123 @@
+"""The losses of RL-V2V-GAN, eq. (1)-(10) (SPEC §3).
+
+Adversarial terms work on logits (numerically stable sigmoid cross-entropy).
+Each adversarial equation returns a `(d_loss, g_loss)` pair: `d_loss` is the
+negated value D maximizes, `-[log D(real) + log(1 - D(fake))]`; `g_loss` is
+the non-saturating generator form `-log D(fake)`.
+
+(choice) Sums over frames, pixels and clips are means, so the lambda weights
+do not depend on T, the image size or the batch size.
+(choice) In eq. (1)-(2) the real frames `y_s`, `y_t` are the frames of the
+real Y clips and `x_s` those of the X clips; the style term uses Z_hat.
+"""
+import collections
+
+from .tf_compat import tf
+
+Adversarial = collections.namedtuple("Adversarial", "d_loss g_loss")
+
+
+def bce(logits, label, mask=None):
+    """Mean sigmoid cross-entropy `-log sigmoid(+-logits)` (masked mean if `mask`)."""
+    values = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.fill(tf.shape(logits), label),
+                                                     logits=logits)
+    return masked_mean(values, mask)
+
+
+def masked_mean(values, mask=None):
+    """Mean of `values` over entries where `mask` (broadcastable to it) is 1."""
+    if mask is None:
+        return tf.reduce_mean(values)
+    mask = tf.broadcast_to(mask, tf.shape(values))
+    return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+def adversarial(real, fake):
+    """`(d_loss, g_loss)` from lists of `(logits, mask)` for real and fake inputs."""
+    d_loss = tf.add_n([bce(l, 1.0, m) for l, m in real] + [bce(l, 0.0, m) for l, m in fake])
+    g_loss = tf.add_n([bce(l, 1.0, m) for l, m in fake])
+    return Adversarial(d_loss, g_loss)
+
+
+def frame_logits(D, clip, **kwargs):
+    """D applied to every frame as a clip of length 1: `[B, T, H, W, 3] => [B, T, n]`."""
+    T, H, W, C = clip.shape.as_list()[1:]
+    logits = D(tf.reshape(clip, [-1, 1, H, W, C]), **kwargs)
+    return tf.reshape(logits, [-1, T, logits.shape[-1]])
+
+
+def L_g_Y(d_y_real, d_y_style, d_y_fake, mask_real=None, mask_fake=None):
+    """Frame adversarial loss of G_Y and D_Y, eq. (1).
+
+    d_y_real: `[B, T, 2]` D_Y logits of real Y frames (head 0 used);
+    d_y_style: `[N, 2]` D_Y logits of Z_hat images (head 1 used);
+    d_y_fake: `[B, T, 2]` D_Y logits of the frames of G_Y(x) (head 0 used).
+    Masks `[B, T]` select valid frames.
+    """
+    return adversarial(real=[(d_y_real[..., 0], mask_real), (d_y_style[..., 1], None)],
+                       fake=[(d_y_fake[..., 0], mask_fake)])
+
+
+def L_g_X(d_x_real, d_x_fake, mask_real=None, mask_fake=None):
+    """Frame adversarial loss of G_X and D_X, eq. (2).
+
+    d_x_real: `[B, T, 1]` D_X logits of real X frames; d_x_fake: `[B', T, 1]`
+    logits of the frames of G_X(y) and G_X(z) (stacked on the batch axis).
+    """
+    return adversarial(real=[(d_x_real[..., 0], mask_real)], fake=[(d_x_fake[..., 0], mask_fake)])
+
+
+def L_rr(clip, predictions, lengths=None):
+    """Recurrent loss of a predictor, eq. (3)-(4): mean_t ||v_{t+1} - P(v_{1:t})||^2.
+
+    clip, predictions: `[B, T, H, W, 3]`; `predictions[:, t]` (P's output
+    after seeing frames 0..t) predicts `clip[:, t + 1]`. With `lengths`, only
+    targets inside the valid prefix count.
+    """
+    error = tf.reduce_mean(tf.square(clip[:, 1:] - predictions[:, :-1]), axis=[2, 3, 4])  # [B, T-1]
+    mask = None if lengths is None else tf.sequence_mask(lengths - 1, error.shape[1], tf.float32)
+    return masked_mean(error, mask)
+
+
+def L_rc(clip, t, reconstruction):
+    """Recycle loss, eq. (5)-(6): ||v_{t+1} - G(G'(v_{1:t}) ⧺ P(G'(v_{1:t})))_{t+1}||^2.
+
+    clip: `[B, T, H, W, 3]` real clips; t: `[B]` prefix lengths in 1..T-1;
+    reconstruction: `[B, H, W, 3]`, the translate-predict-translate-back
+    frame for step t + 1, compared with `clip[:, t]` (0-based).
+    """
+    target = tf.gather(clip, t, axis=1, batch_dims=1)
+    return tf.reduce_mean(tf.square(target - reconstruction))
+
+
+def L_vX(d_x_real, d_x_fake):
+    """Video loss of X, eq. (8): log D_X(x) + log(1 - D_X(G_X(y))) + log(1 - D_X(G_X(z))).
+
+    d_x_real: `[B, 1]` D_X logits of real X clips; d_x_fake: `[B', 1]` of
+    G_X(y) and G_X(z) clips.
+    """
+    return adversarial(real=[(d_x_real[:, 0], None)], fake=[(d_x_fake[:, 0], None)])
+
+
+def L_vY(d_y_real, d_y_style, d_y_fake):
+    """Video loss of Y, eq. (9):
+    log D_Y,0(y) + log D_Y,1(z) + log(1 - D_Y,0(G_Y(x))) + log(1 - D_Y,1(G_Y(x))).
+
+    d_y_real: `[B, 2]` D_Y logits of real Y clips; d_y_style: of Z clips;
+    d_y_fake: of G_Y(x) clips.
+    """
+    return adversarial(real=[(d_y_real[:, 0], None), (d_y_style[:, 1], None)],
+                       fake=[(d_y_fake[:, 0], None), (d_y_fake[:, 1], None)])
+
+
+def total(terms, weights):
+    """Weighted total of eq. (10): L_g^X + L_g^Y + lambda_rx L_rr^X + lambda_ry L_rr^Y
+    + lambda_rcx L_rc^X + lambda_rcy L_rc^Y + lambda_v L_v.
+
+    terms: dict with scalars `L_g_X, L_g_Y, L_rr_X, L_rr_Y, L_rc_X, L_rc_Y, L_v`;
+    weights: dict with `lambda_rx, lambda_ry, lambda_rcx, lambda_rcy, lambda_v`.
+    """
+    return (terms["L_g_X"] + terms["L_g_Y"]
+            + weights["lambda_rx"] * terms["L_rr_X"] + weights["lambda_ry"] * terms["L_rr_Y"]
+            + weights["lambda_rcx"] * terms["L_rc_X"] + weights["lambda_rcy"] * terms["L_rc_Y"]
+            + weights["lambda_v"] * terms["L_v"])

@@ -1,0 +1,283 @@
+"""The training graph, built once: the pre-training step on eq. (10) and the
+three session calls of an Algorithm-1 iteration (collect transitions, DDPG
+critic/actor/target update, discriminator update). The training loop only
+feeds and fetches.
+
+Placeholders take float32 clips in [-1, 1], `[batch, T, H, W, 3]`, with
+`lengths` (`[batch]`) where a clip is a right-padded prefix.
+"""
+import collections
+
+from . import losses, ops, parallel
+from .networks import CRITICS, DISCRIMINATORS, POLICY, build_networks
+from .rl import DOMAINS, critic_target, reward_from_loss, update_target
+from .tf_compat import tf
+
+Step = collections.namedtuple("Step", "inputs op metrics")
+Step.__doc__ = "Placeholders (dict), the op to run, and scalar/vector tensors to fetch (dict)."
+
+OTHER = {"X": "Y", "Y": "X"}
+
+
+def recycle(G_back, P_other, translated, t, **kw):
+    """`G_back(s̃ ⧺ P_other(s̃))_{t+1}` for `s̃ = translated[:, :t]` (eq. 5-6; candidate a2).
+
+    translated: `[B, T, H, W, 3]` clip in the other domain; t: `[B]` in 1..T-1.
+    Returns the translated-back frame for step t + 1, `[B, H, W, 3]`.
+    """
+    predicted = ops.last_step(P_other(translated, lengths=t, **kw), t)
+    clip, lengths = ops.append_frame(translated, t, predicted)
+    return ops.last_step(G_back(clip, lengths=lengths, **kw), lengths)
+
+
+def candidates(nets, d, s, p, **kw):
+    """Algorithm 1's candidate actions for states `s` of domain d with p frames:
+    `a1 = P_d(s)`, `a2 = G_d(P_d̄(G_d̄(s)))`, each `[B, H, W, 3]`."""
+    P_d, G_d = getattr(nets, "P_" + d), getattr(nets, "G_" + d)
+    P_o, G_o = getattr(nets, "P_" + OTHER[d]), getattr(nets, "G_" + OTHER[d])
+    a1 = ops.last_step(P_d(s, lengths=p, **kw), p)
+    a2 = recycle(G_d, P_o, G_o(s, lengths=p, **kw), p, **kw)
+    return a1, a2
+
+
+def score_candidates(Q, s, p, a1, a2, **kw):
+    """`(Q(s, a1), Q(s, a2))` in one critic call on the stacked batch."""
+    q = Q(tf.concat([s, s], 0), tf.concat([a1, a2], 0), lengths=tf.concat([p, p], 0), **kw)
+    return tf.split(q, 2, axis=0)
+
+
+def adversarial_cost(nets, d, clip, lengths=None):
+    """Per-sample non-saturating cost `-log D_d(v)` of frames or clips judged by
+    D_d (for Y both heads: domain and style); inference-mode D. `[B]`."""
+    logits = getattr(nets, "D_" + d)(clip, lengths=lengths, is_training=False)
+    return tf.reduce_sum(tf.nn.softplus(-logits), axis=1)
+
+
+def pixel_error(a, b):
+    """Per-sample mean squared error of frames `[B, H, W, 3] => [B]`."""
+    return tf.reduce_mean(tf.square(a - b), axis=[1, 2, 3])
+
+
+def variables(nets, symbols):
+    return [v for s in symbols for v in getattr(nets, s).variables(trainable_only=True)]
+
+
+def l2(nets, symbols):
+    return tf.add_n([getattr(nets, s).regularization_loss() for s in symbols])
+
+
+PHASES = ("pretrain", "rl")
+
+
+class TrainGraph(object):
+    """The ops of one training phase, built in the current default graph.
+
+    phase "pretrain": `pretrain`, a gradient step on eq. (10).
+    phase "rl": Algorithm 1's `collect[d]`, `ddpg[d]` and `d_update[d]` for
+    d in (X, Y), the target networks with `init_targets` (hard copy) and
+    `soft_update`. Each phase builds only its own ops: the graph is large.
+    Both have `global_step`, `advance` (adds 1 to it) and `epoch`.
+    """
+
+    def __init__(self, cfg, phase, devices=("/cpu:0",)):
+        if phase not in PHASES:
+            raise ValueError("phase must be one of %s" % (PHASES,))
+        self.cfg, self.phase, self.devices = cfg, phase, list(devices)
+        self.T, H, W, C = cfg.input_shape
+        self.clip_shape, self.frame_shape = [None, self.T, H, W, C], [None, H, W, C]
+        self.nets = build_networks(cfg.filters, cfg.l2)
+        self.global_step = tf.train.get_or_create_global_step()
+        self.advance = tf.assign_add(self.global_step, 1)
+        self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
+        self.next_epoch = tf.assign_add(self.epoch, 1)
+        adam = lambda name: tf.train.AdamOptimizer(cfg.learning_rate, beta1=0.5, name=name)
+        self.opt = {k: adam("Adam_" + k) for k in ("G", "D", "Q", "mu")}
+        self.preview_input = tf.placeholder(tf.float32, self.clip_shape, name="preview_x")
+        with tf.name_scope("preview"):
+            self.preview = self.nets.G_Y(self.preview_input, is_training=False)  # X -> Y samples
+        if phase == "pretrain":
+            self.pretrain = self._pretrain_step()
+            return
+        self.targets = build_networks(cfg.filters, prefix="target_", symbols=POLICY + CRITICS)
+        self.collect = {d: self._collect_step(d) for d in DOMAINS}
+        self.ddpg = {d: self._ddpg_step(d) for d in DOMAINS}
+        self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}
+        target_vars, source_vars = self._target_pairs()
+        self.init_targets = update_target(target_vars, source_vars, 1.0)
+        for d, step in self.ddpg.items():    # θ' ← τθ + (1 - τ)θ' after each DDPG update
+            with tf.control_dependencies([step.op]):
+                self.ddpg[d] = step._replace(op=update_target(target_vars, source_vars, cfg.tau))
+
+    # -- helpers -----------------------------------------------------------
+    def _placeholders(self, **specs):
+        kinds = {"clip": (tf.float32, self.clip_shape), "frame": (tf.float32, self.frame_shape),
+                 "int": (tf.int32, [None]), "bool": (tf.bool, [None]), "float": (tf.float32, [None])}
+        return {name: tf.placeholder(*kinds[kind], name=name) for name, kind in specs.items()}
+
+    def _train(self, name, fn, inputs, groups):
+        """Towers of `fn` and one averaged step per `(loss_key, optimizer, symbols)`
+        on the trainable variables of those networks; batch-norm updates of the
+        towers run with it. Returns (op, metrics averaged over towers)."""
+        results = parallel.towers(fn, inputs, self.devices, name)
+        stats = parallel.update_ops(name + "/")
+        op = tf.group(*[parallel.minimize(self.opt[opt], [r[key] for r in results],
+                                          variables(self.nets, symbols), self.devices, after=stats)
+                        for key, opt, symbols in groups])
+        metrics = {k: tf.add_n([r[k] for r in results]) / len(results) for k in results[0]}
+        return op, metrics
+
+    def _target_pairs(self):
+        """Target variables and their sources, paired by name."""
+        source = {v.op.name: v for v in tf.global_variables()}
+        targets = [v for t in self.targets if t is not None for v in t.variables()]
+        return targets, [source[v.op.name[len("target_"):]] for v in targets]
+
+    # -- pre-training on eq. (10) -----------------------------------------
+    def _pretrain_losses(self, i):
+        """All terms of eq. (10) on clips x, y, z, images Z_hat and recycle steps."""
+        n = self.nets
+        x = i["x"]
+        yz = tf.concat([i["y"], i["z"]], axis=0)              # Y ∪ Z: domain Y inputs
+        B, n_y, n_yz = tf.shape(x)[0], tf.shape(i["y"])[0], tf.shape(yz)[0]
+        gy_x = n.G_Y(x)                                       # [B, T, H, W, 3] X -> Y
+        gx_yz = n.G_X(yz)                                     # [2B, T, H, W, 3] Y, Z -> X
+        # (choice) Each discriminator sees real and translated inputs in one
+        # call (one batch-norm batch): frames as clips of length 1, then videos.
+        dx_frames = losses.frame_logits(n.D_X, tf.concat([x, gx_yz], 0))
+        dy_frames = losses.frame_logits(n.D_Y, tf.concat([i["y"], gy_x], 0))
+        dy_images = n.D_Y(i["z_hat"][:, None])
+        dx_video = n.D_X(tf.concat([x, gx_yz], 0))
+        dy_video = n.D_Y(tf.concat([yz, gy_x], 0))
+        adv_gx = losses.L_g_X(dx_frames[:B], dx_frames[B:])
+        adv_gy = losses.L_g_Y(dy_frames[:n_y], dy_images, dy_frames[n_y:])
+        v_x = losses.L_vX(dx_video[:B], dx_video[B:])
+        v_y = losses.L_vY(dy_video[:n_y], dy_video[n_y:n_yz], dy_video[n_yz:])
+        terms = {
+            "L_g_X": adv_gx.g_loss, "L_g_Y": adv_gy.g_loss,
+            "L_rr_X": losses.L_rr(x, n.P_X(x)), "L_rr_Y": losses.L_rr(yz, n.P_Y(yz)),
+            "L_rc_X": losses.L_rc(x, i["t_x"], recycle(n.G_X, n.P_Y, gy_x, i["t_x"])),
+            "L_rc_Y": losses.L_rc(yz, i["t_yz"], recycle(n.G_Y, n.P_X, gx_yz, i["t_yz"])),
+            "L_v": v_x.g_loss + v_y.g_loss,
+        }
+        weights = {k: getattr(self.cfg, k) for k in
+                   ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v")}
+        out = dict(terms)
+        out["G_loss"] = losses.total(terms, weights) + l2(n, POLICY)
+        out["D_frame_loss"] = adv_gx.d_loss + adv_gy.d_loss
+        out["D_video_loss"] = v_x.d_loss + v_y.d_loss
+        out["D_loss"] = (out["D_frame_loss"] + self.cfg.lambda_v * out["D_video_loss"]
+                         + l2(n, DISCRIMINATORS))
+        return out
+
+    def _pretrain_step(self):
+        """Gradient descent on eq. (10): G, P minimize L, D maximize it (paper §5
+        'pre-trained weights'; with --rl_epochs 0 the no-RL ablation)."""
+        inputs = self._placeholders(x="clip", y="clip", z="clip", z_hat="frame",
+                                    t_x="int", t_yz="int")
+        op, metrics = self._train("pretrain", self._pretrain_losses, inputs, [
+            ("G_loss", "G", POLICY), ("D_loss", "D", DISCRIMINATORS)])
+        return Step(inputs, op, metrics)
+
+    # -- Algorithm 1 --------------------------------------------------------
+    def _collect_step(self, d):
+        """New transitions for states of domain d (Algorithm 1, inner `else`):
+        candidates, greedy-by-Q or random action, and rewards, in one call.
+
+        Inputs: s (clips padded to T), p (1..T-1 valid frames), greedy (bool),
+        random_a (a random real frame), a_true (the real next frame).
+        """
+        n, cfg = self.nets, self.cfg
+        inputs = self._placeholders(s="clip", p="int", greedy="bool", random_a="frame",
+                                    a_true="frame")
+        s, p = inputs["s"], inputs["p"]
+        with tf.name_scope("collect_" + d):
+            a1, a2 = candidates(n, d, s, p, is_training=False)
+            Q = getattr(n, "Q_" + d)
+            q1, q2 = score_candidates(Q, s, p, a1, a2, is_training=False)
+            a = tf.where(inputs["greedy"], tf.where(q1 >= q2, a1, a2), inputs["random_a"])
+            lam_rr, lam_rc = ((cfg.lambda_rx, cfg.lambda_rcx) if d == "X"
+                              else (cfg.lambda_ry, cfg.lambda_rcy))
+            frame_loss = (adversarial_cost(n, d, a[:, None])                  # L_g
+                          + lam_rr * pixel_error(a, inputs["a_true"])        # L_rr
+                          + lam_rc * pixel_error(a2, inputs["a_true"]))      # L_rc
+            video, lengths = ops.append_frame(s, p, a)
+            video_loss = cfg.lambda_v * adversarial_cost(n, d, video, lengths)  # lambda_v L_v
+            terminal = tf.equal(p + 1, self.T)
+            reward = reward_from_loss(tf.where(terminal, video_loss, frame_loss))
+        return Step(inputs, None, {"action": a, "reward": reward, "q1": q1, "q2": q2})
+
+    def _ddpg_losses(self, d, i):
+        """Critic regression to r + γ(1 - terminal) Q'(s', μ'(s')) and the DDPG
+        actor objective through both candidates, for a batch of domain d."""
+        n, t, T = self.nets, self.targets, self.T
+        s, p, a = i["s"], i["p"], i["a"]
+        s_next, p_next = ops.append_frame(s, p, a)
+        terminal = tf.equal(p_next, T)
+        p_next = tf.minimum(p_next, T - 1)    # terminal rows: masked out of the target
+        Q_t = getattr(t, "Q_" + d)
+        q_next = tf.maximum(*score_candidates(
+            Q_t, s_next, p_next, *candidates(t, d, s_next, p_next, is_training=False),
+            is_training=False))
+        y = critic_target(i["r"], terminal, q_next, self.cfg.gamma)
+        Q = getattr(n, "Q_" + d)
+        q = Q(s, a, lengths=p)
+        critic_loss = tf.reduce_mean(tf.square(y - q))
+        q_mu = score_candidates(Q, s, p, *candidates(n, d, s, p, update_stats=False),
+                                update_stats=False)
+        actor_objective = tf.reduce_mean(q_mu[0] + q_mu[1])
+        return {"critic_loss": critic_loss + l2(n, ["Q_" + d]), "critic_td": critic_loss,
+                "actor_loss": -actor_objective + l2(n, POLICY), "q": tf.reduce_mean(q),
+                "reward": tf.reduce_mean(i["r"])}
+
+    def _ddpg_step(self, d):
+        """Critic and actor updates on a batch B̄ of domain d (Algorithm 1); the
+        soft target update is chained after it in `__init__`."""
+        inputs = self._placeholders(s="clip", p="int", a="frame", r="float")
+        op, metrics = self._train("ddpg_" + d, lambda i: self._ddpg_losses(d, i), inputs, [
+            ("critic_loss", "Q", ["Q_" + d]), ("actor_loss", "mu", POLICY)])
+        return Step(inputs, op, metrics)
+
+    def _discriminator_losses(self, d, i):
+        """D's losses on real clips of domain d and their translations (Algorithm 1,
+        last line): the frame terms of eq. (1)-(2) on clips with t < T (B̂2) plus
+        the video terms of eq. (8)-(9) on clips with t = T (B̂1).
+
+        For d = Y, `style` marks Z clips: their real video term is D_Y,1's and
+        they give no real frames to D_Y,0.
+        """
+        n, T = self.nets, self.T
+        clips, t = i["clips"], i["t"]
+        frame_mask = tf.sequence_mask(t, T, tf.float32) * tf.cast(t < T, tf.float32)[:, None]
+        video_mask = tf.cast(tf.equal(t, T), tf.float32)
+        fake = tf.stop_gradient((n.G_Y if d == "X" else n.G_X)(clips, is_training=False))
+        style_images = (n.D_Y(i["z_hat"][:, None])[:, 1], None)   # Σ log D_Y,1(Z_hat), eq. (1)
+        if d == "X":
+            d_fake = n.D_Y(fake)
+            frame = losses.adversarial(
+                [(losses.frame_logits(n.D_X, clips)[..., 0], frame_mask), style_images],
+                [(losses.frame_logits(n.D_Y, fake)[..., 0], frame_mask)])
+            video = losses.adversarial([(n.D_X(clips)[:, 0], video_mask)],
+                                       [(d_fake[:, 0], video_mask), (d_fake[:, 1], video_mask)])
+        else:
+            is_z = tf.cast(i["style"], tf.float32)
+            d_real = n.D_Y(clips)                              # D_Y,0(y) or D_Y,1(z)
+            frame = losses.adversarial(
+                [(losses.frame_logits(n.D_Y, clips)[..., 0], frame_mask * (1.0 - is_z)[:, None]),
+                 style_images],
+                [(losses.frame_logits(n.D_X, fake)[..., 0], frame_mask)])
+            video = losses.adversarial([(d_real[:, 0], video_mask * (1.0 - is_z)),
+                                        (d_real[:, 1], video_mask * is_z)],
+                                       [(n.D_X(fake)[:, 0], video_mask)])
+        return {"D_loss": frame.d_loss + video.d_loss + l2(n, DISCRIMINATORS),
+                "D_frame_loss": frame.d_loss, "D_video_loss": video.d_loss}
+
+    def _discriminator_step(self, d):
+        """Discriminator update on m real clips x_{1:t} (d = X) or y_{1:t}/z_{1:t}
+        (d = Y) with random t: ∂(L - λ_v L_v)/∂D on the clips with t < T and
+        ∂L_v/∂D on those with t = T, as one step (choice: Algorithm 1 applies
+        them one after the other). Inputs: clips, t (1..T), style (Z clip), z_hat.
+        """
+        inputs = self._placeholders(clips="clip", t="int", style="bool", z_hat="frame")
+        op, metrics = self._train("d_update_" + d, lambda i: self._discriminator_losses(d, i),
+                                  inputs, [("D_loss", "D", DISCRIMINATORS)])
+        return Step(inputs, op, metrics)

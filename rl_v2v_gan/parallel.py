@@ -1,0 +1,75 @@
+"""In-graph data parallelism: towers on several devices with shared variables.
+
+The batch is split across the towers, each builds the same networks (shared
+variables through `tf.AUTO_REUSE`), batch-norm statistics stay per tower
+(sequence-wise normalization within each tower's mini-batch), gradients are
+averaged per variable on the variable's device and applied once. One tower is
+the single-device case: the same code path.
+"""
+from .errors import UserError
+from .tf_compat import tf
+
+
+def tower_devices(num_towers, device="auto"):
+    """`['/gpu:0', ...]`, or `['/cpu:0', ...]` with `device='cpu'` or no GPU."""
+    if device == "cpu":
+        kind = "cpu"
+    else:
+        has_gpu = bool(tf.config.experimental.list_physical_devices("GPU"))
+        if device == "gpu" and not has_gpu:
+            raise UserError("--device gpu: no GPU is visible to TensorFlow")
+        kind = "gpu" if has_gpu else "cpu"
+    return ["/%s:%d" % (kind, i) for i in range(num_towers)]
+
+
+def split(inputs, num_towers):
+    """Split each tensor of dict `inputs` on axis 0 into `num_towers` equal parts."""
+    if num_towers == 1:
+        return [inputs]
+    parts = {k: tf.split(v, num_towers, axis=0) for k, v in inputs.items()}
+    return [{k: parts[k][i] for k in inputs} for i in range(num_towers)]
+
+
+def towers(fn, inputs, devices, name):
+    """Run `fn(tower_inputs)` once per device on its share of `inputs`.
+
+    Returns the list of per-tower results. Ops of tower i are under the name
+    scope `<name>/tower_<i>` so their batch-norm update ops can be collected.
+    """
+    results = []
+    for i, (device, tower_inputs) in enumerate(zip(devices, split(inputs, len(devices)))):
+        with tf.device(device), tf.name_scope("%s/tower_%d" % (name, i)):
+            results.append(fn(tower_inputs))
+    return results
+
+
+def average_gradients(optimizer, losses, var_list, devices):
+    """Per-variable mean over towers of `d loss_i / d var` as `(grad, var)` pairs."""
+    per_tower = []
+    for loss, device in zip(losses, devices):
+        with tf.device(device):
+            per_tower.append(optimizer.compute_gradients(loss, var_list=var_list))
+    if len(per_tower) == 1:
+        return per_tower[0]
+    averaged = []
+    for pairs in zip(*per_tower):
+        var, grads = pairs[0][1], [g for g, _ in pairs if g is not None]
+        with tf.device(var.device):
+            averaged.append((tf.add_n(grads) / float(len(grads)) if grads else None, var))
+    return averaged
+
+
+def minimize(optimizer, losses, var_list, devices, global_step=None, after=()):
+    """One optimizer step on the tower-averaged gradients of `losses`, applied
+    after the ops `after` (e.g. batch-norm updates). The gradients are built
+    outside that dependency so no control edge enters the recurrent loops."""
+    grads = average_gradients(optimizer, losses, var_list, devices)
+    # The scope names the optimizer's own variables (beta powers) after it,
+    # whatever other optimizers the graph holds.
+    with tf.control_dependencies(list(after)), tf.variable_scope(optimizer.get_name()):
+        return optimizer.apply_gradients(grads, global_step=global_step)
+
+
+def update_ops(scope):
+    """Batch-norm moving-average updates created under name scope `scope`."""
+    return tf.get_collection(tf.GraphKeys.UPDATE_OPS, scope=scope)

@@ -1,0 +1,283 @@
+"""The training loop (`--mode train`): pre-training epochs on eq. (10), then
+Algorithm 1 epochs; checkpoints every epoch, resume, signals, logging.
+
+Each phase builds its graph once and finalizes it; the loop only feeds and
+fetches. Re-running the same command resumes from the latest checkpoint.
+"""
+import math
+import os
+import signal
+import time
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from . import checkpoints, data, parallel
+from .config import ARCH_KEYS, CONFIG_FILE, load_config, save_config
+from .errors import UserError
+from .model import TrainGraph
+from .networks import DISCRIMINATORS, POLICY
+from .rl import ReplayBuffer, domain_of
+from .tf_compat import tf
+
+SHOWN = {"pretrain": ("G_loss", "D_loss", "L_v"), "rl": ("reward", "critic_td", "D_loss")}
+
+
+def session_config(args):
+    """Session settings: virtual CPU devices for CPU towers; Grappler switch."""
+    config = tf.ConfigProto(allow_soft_placement=True)
+    if args.num_gpus > 1:
+        config.device_count["CPU"] = args.num_gpus
+    if args.grappler == "off":
+        config.graph_options.rewrite_options.disable_meta_optimizer = True
+    return config
+
+
+def check_checkpoint_dir(args):
+    """Refuse a checkpoint dir holding a model of another architecture."""
+    saved = load_config(args.checkpoint_dir)
+    if saved is None:
+        return
+    different = [k for k in ARCH_KEYS if k in saved and saved[k] != getattr(args, k)]
+    if different and checkpoints.find(args.checkpoint_dir):
+        raise UserError("%s holds a model with other %s (%s); use another --checkpoint_dir"
+                        % (args.checkpoint_dir, ", ".join("--" + k for k in different),
+                           ", ".join("%s=%s" % (k, saved[k]) for k in different)))
+
+
+class Interrupt(object):
+    """Turns SIGINT/SIGTERM into a flag checked between steps."""
+
+    def __init__(self):
+        self.signal = None
+
+    def __enter__(self):
+        self.previous = {s: signal.signal(s, self._set) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def _set(self, signum, _frame):
+        self.signal = signum
+
+    def __exit__(self, *exc):
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+
+
+class Trainer(object):
+    """One phase: graph, session, restore, epochs."""
+
+    def __init__(self, args, phase, sampler, interrupt):
+        self.args, self.phase, self.sampler, self.interrupt = args, phase, sampler, interrupt
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            tf.set_random_seed(args.seed)
+            devices = parallel.tower_devices(args.num_gpus, args.device)
+            self.g = TrainGraph(args, phase, devices)
+            self.saver = tf.train.Saver(max_to_keep=args.max_to_keep)
+            self.sess = tf.Session(config=session_config(args))
+            self._restore_or_init()
+            self.writer = tf.summary.FileWriter(os.path.join(args.checkpoint_dir, "logs"))
+            self.graph.finalize()
+        self.step = int(self.sess.run(self.g.global_step))
+        if phase == "rl":
+            self.buffer = ReplayBuffer(args.buffer_size, args.input_shape)
+
+    def _restore_or_init(self):
+        all_vars = tf.global_variables()
+        path = checkpoints.find(self.args.checkpoint_dir)
+        if path is None:
+            self.sess.run(tf.global_variables_initializer())
+            fresh = all_vars
+        else:
+            required = checkpoints.network_variables(all_vars, POLICY + DISCRIMINATORS)
+            saver, fresh = checkpoints.restorer(path, all_vars, required)
+            saver.restore(self.sess, path)
+            self.sess.run(tf.variables_initializer(fresh))
+            print("restored %s%s" % (path, "; initialized fresh: %s" % summarize(fresh)
+                                     if fresh else ""))
+        if self.phase == "rl" and any(v.op.name.startswith("target_") for v in fresh):
+            self.sess.run(self.g.init_targets)    # μ' ← μ, Q' ← Q
+        if self.phase == "rl":
+            print("replay buffer B starts empty (it is not saved in checkpoints)")
+
+    # -- steps ------------------------------------------------------------
+    def _pretrain_step(self, rng):
+        """One gradient step on eq. (10) with random recycle steps t."""
+        a, s, T = self.args, self.sampler, self.args.input_shape[0]
+        B = a.batch_size
+        i = self.g.pretrain.inputs
+        feed = {i["x"]: s.clips("X", B), i["y"]: s.clips("Y", B), i["z"]: s.clips("Z", B),
+                i["z_hat"]: s.images(B), i["t_x"]: rng.randint(1, T, B),
+                i["t_yz"]: rng.randint(1, T, 2 * B)}
+        _, _, metrics = self.sess.run([self.g.pretrain.op, self.g.advance,
+                                       self.g.pretrain.metrics], feed)
+        return metrics
+
+    def _new_transitions(self, clip, d, n, rng):
+        """n new transitions from states of the clip υ (Algorithm 1, `else` branch)."""
+        T = clip.shape[0]
+        p = rng.randint(1, T, n)                          # p ~ U{1..T-1}
+        start = np.array([rng.randint(0, T - k) for k in p])
+        states = np.zeros((n,) + clip.shape, np.float32)
+        for j in range(n):
+            states[j, :p[j]] = clip[start[j]:start[j] + p[j]]
+        a_true = clip[start + p]
+        i = self.g.collect[d].inputs
+        out = self.sess.run(self.g.collect[d].metrics, {
+            i["s"]: states, i["p"]: p, i["greedy"]: rng.rand(n) < self.args.sigma2,
+            i["random_a"]: self.sampler.frames(n), i["a_true"]: a_true})
+        self.buffer.add(data.to_uint8(states), p, out["action"], out["reward"],
+                        data.to_uint8(a_true), d)
+        return dict(states=states, lengths=p, actions=out["action"], rewards=out["reward"])
+
+    def _rl_step(self, video, rng):
+        """One iteration of Algorithm 1's inner loop for the training video υ."""
+        a = self.args
+        membership, index = video
+        d = domain_of(membership)
+        m = a.batch_size
+        replay = int(np.sum(rng.rand(m) < a.sigma1)) if self.buffer.count(d) else 0
+        parts = []
+        if replay < m:
+            parts.append(self._new_transitions(self.sampler.clip_at(membership, index), d,
+                                               m - replay, rng))
+        if replay:
+            old = self.buffer.sample(replay, d, rng)
+            parts.append(dict(states=data.to_float(old["states"]), lengths=old["lengths"],
+                              actions=old["actions"], rewards=old["rewards"]))
+        batch = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        i = self.g.ddpg[d].inputs
+        _, ddpg = self.sess.run([self.g.ddpg[d].op, self.g.ddpg[d].metrics], {
+            i["s"]: batch["states"], i["p"]: batch["lengths"], i["a"]: batch["actions"],
+            i["r"]: batch["rewards"]})
+        # B̂: m real clips of υ's membership with random t; t = T are whole videos.
+        i = self.g.d_update[d].inputs
+        _, _, disc = self.sess.run([self.g.d_update[d].op, self.g.advance,
+                                    self.g.d_update[d].metrics], {
+            i["clips"]: self.sampler.clips(membership, m),
+            i["t"]: rng.randint(1, a.input_shape[0] + 1, m),
+            i["style"]: np.full(m, membership == "Z"), i["z_hat"]: self.sampler.images(m)})
+        ddpg.update(disc)
+        ddpg["replayed"] = replay
+        return ddpg
+
+    # -- epochs -----------------------------------------------------------
+    def run_epoch(self, epoch):
+        """Returns the mean metrics, or None when interrupted."""
+        a = self.args
+        rng = np.random.RandomState(a.seed * 1000003 + epoch)
+        videos = self.sampler.videos()
+        order = rng.permutation(len(videos))
+        totals, done = {}, 0
+        bar = tqdm(range(a.steps_per_epoch), desc="epoch %d/%d %s" % (epoch + 1, a.epochs,
+                                                                        self.phase),
+                   leave=False, dynamic_ncols=True)
+        for k in bar:
+            if self.phase == "pretrain":
+                metrics = self._pretrain_step(rng)
+            else:
+                metrics = self._rl_step(videos[order[k % len(order)]], rng)
+            self.step += 1
+            bad = [n for n, v in metrics.items() if not math.isfinite(float(v))]
+            if bad:
+                raise UserError("non-finite %s at step %d (epoch %d); stopped without saving, "
+                                "the last good checkpoint in %s is kept (try a lower "
+                                "--learning_rate)" % (", ".join(bad), self.step, epoch + 1,
+                                                      a.checkpoint_dir))
+            for n, v in metrics.items():
+                totals[n] = totals.get(n, 0.0) + float(v)
+            done += 1
+            self._log_scalars(metrics)
+            bar.set_postfix({n: "%.3g" % metrics[n] for n in SHOWN[self.phase] if n in metrics})
+            if self.interrupt.signal:
+                break
+        bar.close()
+        if self.interrupt.signal:
+            return None
+        self.sess.run(self.g.next_epoch)
+        return {n: v / max(done, 1) for n, v in totals.items()}
+
+    def _log_scalars(self, metrics):
+        prefix = {"pretrain": "gan/", "rl": "rl/"}[self.phase]
+        names = {"critic_td": "ddpg/critic_loss", "actor_loss": "ddpg/actor_loss",
+                 "q": "ddpg/q", "reward": "rl/reward"}
+        summary = tf.Summary(value=[tf.Summary.Value(
+            tag=names.get(n, ("gan/" if n.startswith(("D_", "G_", "L_")) else prefix) + n),
+            simple_value=float(v)) for n, v in metrics.items()])
+        self.writer.add_summary(summary, self.step)
+
+    def log_preview(self):
+        """A few X -> Y translated clips as TensorBoard images (source over result)."""
+        clips = self.sampler.clips("X", 2)
+        out = self.sess.run(self.g.preview, {self.g.preview_input: clips})
+        values = []
+        for j in range(len(clips)):
+            strip = np.concatenate([np.concatenate(list(c[j]), axis=1) for c in (clips, out)], 0)
+            image = data.to_uint8(strip)
+            ok, png = cv2.imencode(".png", image[..., ::-1])
+            values.append(tf.Summary.Value(tag="samples/x_to_y_%d" % j, image=tf.Summary.Image(
+                height=image.shape[0], width=image.shape[1], colorspace=3,
+                encoded_image_string=png.tobytes())))
+        self.writer.add_summary(tf.Summary(value=values), self.step)
+
+    def save(self):
+        path = self.saver.save(self.sess, os.path.join(self.args.checkpoint_dir,
+                                                       self.args.checkpoint_name),
+                               global_step=self.step, write_meta_graph=False)
+        self.writer.flush()
+        return path
+
+    def close(self):
+        self.writer.close()
+        self.sess.close()
+
+
+def summarize(variables):
+    """Short description of a variable list by top-level scope."""
+    scopes = sorted({v.op.name.split("/")[0] for v in variables})
+    return ", ".join(scopes)
+
+
+def completed_epochs(args):
+    path = checkpoints.find(args.checkpoint_dir)
+    return 0 if path is None else int(checkpoints.read_variable(path, "epoch"))
+
+
+def train(args):
+    """`--mode train`: pre-training then Algorithm 1, resuming if possible."""
+    check_checkpoint_dir(args)
+    ds = data.ensure_dataset(args)
+    sampler = data.Sampler(ds, seed=args.seed)
+    os.makedirs(args.checkpoint_dir, exist_ok=True)
+    save_config(args, args.checkpoint_dir)
+    epoch = completed_epochs(args)
+    if epoch >= args.epochs:
+        print("%s: already trained %d of %d epochs; nothing to do (raise --epochs to continue)"
+              % (args.checkpoint_dir, epoch, args.epochs))
+        return
+    if epoch:
+        print("resuming after epoch %d of %d" % (epoch, args.epochs))
+    with Interrupt() as interrupt:
+        while epoch < args.epochs:
+            phase = "pretrain" if epoch < args.pretrain_epochs else "rl"
+            end = args.pretrain_epochs if phase == "pretrain" else args.epochs
+            started = time.time()
+            trainer = Trainer(args, phase, sampler, interrupt)
+            print("%s graph ready in %.1f s" % (phase, time.time() - started))
+            try:
+                while epoch < end:
+                    started = time.time()
+                    means = trainer.run_epoch(epoch)
+                    if means is None:
+                        path = trainer.save()
+                        print("interrupted by signal %d: saved %s" % (interrupt.signal, path))
+                        raise SystemExit(128 + interrupt.signal)
+                    epoch += 1
+                    path = trainer.save()
+                    trainer.log_preview()
+                    print("epoch %d/%d %s step %d %.1f s | %s | saved %s" % (
+                        epoch, args.epochs, phase, trainer.step, time.time() - started,
+                        " ".join("%s %.4g" % kv for kv in sorted(means.items())), path))
+            finally:
+                trainer.close()
