@@ -74,7 +74,7 @@ class Trainer(object):
             tf.set_random_seed(args.seed)
             devices = parallel.tower_devices(args.num_gpus, args.device)
             self.g = TrainGraph(args, phase, devices)
-            self.saver = tf.train.Saver(max_to_keep=args.max_to_keep)
+            self.saver = tf.train.Saver(max_to_keep=args.max_to_keep, save_relative_paths=True)
             self.sess = tf.Session(config=session_config(args))
             self._restore_or_init()
             self.writer = tf.summary.FileWriter(os.path.join(args.checkpoint_dir, "logs"))
@@ -240,8 +240,12 @@ def summarize(variables):
 
 
 def completed_epochs(args):
+    """Epochs recorded in the latest checkpoint (0 if none, or a foreign one:
+    the checked restore then reports what does not match)."""
     path = checkpoints.find(args.checkpoint_dir)
-    return 0 if path is None else int(checkpoints.read_variable(path, "epoch"))
+    if path is None or "epoch" not in dict(tf.train.list_variables(path)):
+        return 0
+    return int(checkpoints.read_variable(path, "epoch"))
 
 
 def train(args):

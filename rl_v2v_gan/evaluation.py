@@ -1,0 +1,437 @@
+"""Evaluation, translation and export of trained generators (SPEC §6-7).
+
+    evaluate(args)   --mode eval: translate test clips of X with G_Y, print and save
+                     the metrics (metrics.py), write side-by-side sample videos
+    translate(args)  --mode translate: one video file or frame folder, any length and
+                     resolution, through G_Y (x2y) or G_X (y2x), to an MP4
+    export(args)     --mode export: an inference-only bundle (generator weights and
+                     batch-norm statistics, `checkpoint` index, config.json)
+
+All three restore through `load_generators`, the one place that restores for
+inference: it finds the checkpoint (`--checkpoint PREFIX`, or the latest in
+`--checkpoint_dir`), takes the architecture flags from the `config.json`
+beside it (`config.apply_architecture`), builds `G_X` and `G_Y` in inference
+mode (`is_training=False`: batch norm uses its moving averages) in their own
+graph, and restores only their variables with `checkpoints.restorer`, so a
+checkpoint of another architecture fails with a message naming the
+mismatched variables. A full training checkpoint and an export bundle are
+read the same way.
+
+Translating a video of any size (`translate`):
+- (choice) Frames are resized to the model's H x W with a plain resize (no
+  crop: every input pixel is translated, the aspect ratio is distorted and
+  restored by resizing the output back to the input's size). INTER_AREA
+  when shrinking, bilinear when enlarging.
+- (choice) The video is cut into non-overlapping windows of T frames, each
+  translated from a zero ConvLSTM state, exactly like the T-frame clips the
+  model was trained on. The last, partial window is padded by repeating its
+  last frame and the padded outputs are dropped: every layer is causal in
+  time and inference batch norm uses fixed statistics, so padding at the end
+  does not change the earlier outputs. Carrying the ConvLSTM state across
+  windows is not available through the network API (each call starts from
+  zero), so there can be a visible change at window boundaries.
+"""
+import json
+import os
+import shutil
+import tempfile
+import time
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from . import checkpoints, config, data, metrics, video_io
+from .errors import UserError
+from .networks import build_networks
+from .tf_compat import tf
+from .training import session_config
+
+GENERATORS = ("G_X", "G_Y")
+# --direction => the generator that translates that way (G_Y outputs domain Y).
+DIRECTIONS = {"x2y": "G_Y", "y2x": "G_X"}
+METRICS_FILE = "metrics.json"
+SAMPLE_CLIPS = 3     # clips written to --samples_dir by eval
+SAMPLE_FPS = 8.0     # dataset clips have no frame rate of their own
+SEPARATOR = 2        # grey pixels between the panels of a side-by-side sample
+
+
+# ----------------------------------------------------------------------------
+# Restoring the generators.
+
+def resolve_checkpoint(args):
+    """The checkpoint prefix to restore and the folder of its config.json.
+
+    `--checkpoint PREFIX` wins over `--checkpoint_dir`. Applies the
+    architecture of config.json to `args` (explicit flags must agree).
+    Returns `(path, directory)`.
+    """
+    if args.checkpoint:
+        path = checkpoints.find(explicit=args.checkpoint)
+        directory = os.path.dirname(os.path.abspath(path))
+    else:
+        directory = args.checkpoint_dir
+        if not os.path.isdir(directory):
+            raise UserError("--checkpoint_dir %s: no such folder (train first, or pass "
+                            "--checkpoint_dir/--checkpoint of a trained model)" % directory)
+        path = checkpoints.find(directory)
+        if path is None:
+            raise UserError("--checkpoint_dir %s holds no checkpoint (no `checkpoint` index "
+                            "file): train first, or pass --checkpoint PREFIX" % directory)
+    if config.apply_architecture(args, directory) is None:
+        print("note: no %s beside %s: using --input_shape %s --filters %s --model %s from the "
+              "flags" % (config.CONFIG_FILE, path, " ".join(map(str, args.input_shape)),
+                         " ".join(map(str, args.filters)), args.model))
+    return path, directory
+
+
+class Generators(object):
+    """`G_X` and `G_Y` of a checkpoint in inference mode, in their own graph and session.
+
+    Attributes: `path` (the checkpoint prefix), `directory` (its folder),
+    `shape` (`[T, H, W, 3]` the model takes), `graph`, `session`,
+    `variables` (the restored variables: weights and batch-norm statistics).
+    """
+
+    def __init__(self, args, path, directory):
+        self.path, self.directory = path, directory
+        self.shape = list(args.input_shape)
+        self.batch_size = args.batch_size
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            nets = build_networks(args.filters, 0.0, symbols=GENERATORS)
+            self.clips = tf.placeholder(tf.float32, [None] + self.shape, name="clips")
+            self.outputs = {}
+            for direction, symbol in sorted(DIRECTIONS.items()):
+                with tf.name_scope(direction):
+                    self.outputs[direction] = _apply(getattr(nets, symbol), self.clips,
+                                                     args.model)
+            self.variables = checkpoints.network_variables(tf.global_variables(), GENERATORS)
+            saver, _ = checkpoints.restorer(path, self.variables, required=self.variables)
+            # Writes the export bundle; relative paths in its `checkpoint` index.
+            self.saver = tf.train.Saver(self.variables, save_relative_paths=True)
+            self.session = tf.Session(graph=self.graph, config=session_config(args))
+            try:
+                saver.restore(self.session, path)
+            except (tf.errors.OpError, ValueError) as e:
+                self.session.close()
+                raise UserError("cannot restore %s: %s" % (path, getattr(e, "message", e)))
+            self.graph.finalize()
+
+    def __call__(self, clips, direction="x2y", progress=None):
+        """Translate float32 clips `[N, T, H, W, 3]` in [-1, 1] => the same shape.
+
+        Runs `--batch_size` clips per session call; `progress` is a tqdm
+        description (None: no bar).
+        """
+        clips = np.asarray(clips, np.float32)
+        if list(clips.shape[1:]) != self.shape:
+            raise ValueError("clips must be [N] + %s, got %s" % (self.shape, clips.shape))
+        starts = range(0, len(clips), self.batch_size)
+        outputs = [self.session.run(self.outputs[direction],
+                                    {self.clips: clips[i:i + self.batch_size]})
+                   for i in tqdm(starts, desc=progress, unit="batch", disable=progress is None,
+                                 leave=False, dynamic_ncols=True)]
+        return np.concatenate(outputs) if outputs else clips.copy()
+
+    def close(self):
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _apply(generator, clips, model):
+    """The generator in inference mode on `[B, T, H, W, 3]` clips.
+
+    `--model frame` (the frame-based baseline of Fig. 1) applies the same
+    network to every frame on its own, as clips of length 1.
+    """
+    if model != "frame":
+        return generator(clips, is_training=False)
+    _, T, H, W, C = clips.shape.as_list()
+    frames = tf.reshape(clips, [-1, 1, H, W, C])            # [B * T, 1, H, W, 3]
+    return tf.reshape(generator(frames, is_training=False), [-1, T, H, W, C])
+
+
+def load_generators(args, resolved=None):
+    """Find, check and restore the generators of `--checkpoint`/`--checkpoint_dir`.
+
+    `resolved`: `resolve_checkpoint(args)` if already called. Returns a
+    `Generators` (callable: clips => translated clips; close it, or use it as
+    a context manager).
+    """
+    path, directory = resolved or resolve_checkpoint(args)
+    started = time.time()
+    generators = Generators(args, path, directory)
+    print("restored G_X, G_Y from %s (T H W = %s, filters %s) in %.1f s"
+          % (path, " ".join(map(str, generators.shape[:3])),
+             " ".join(map(str, args.filters)), time.time() - started))
+    return generators
+
+
+# ----------------------------------------------------------------------------
+# --mode eval
+
+def evaluate(args):
+    """`--mode eval`: metrics of G_Y on the test clips of X, and sample videos.
+
+    Translates `--eval_batches` x `--batch_size` test clips of X (the train
+    clips, with a warning, when the test split is empty), computes
+    `metrics.evaluate_clips` against the paired ground truth (synthetic data)
+    and real Y clips (the FID reference), prints the table, writes
+    `metrics.json` beside the checkpoint and side-by-side MP4/GIF samples to
+    `--samples_dir`. Returns the metrics dict.
+    """
+    generators = load_generators(args)   # applies config.json: the dataset's shape
+    path, directory = generators.path, generators.directory
+    with generators:
+        ds = data.ensure_dataset(args)
+        source, truth, target, split = eval_clips(ds, args.eval_batches * args.batch_size)
+        n = len(source)
+        translated = data.to_uint8(generators(data.to_float(source), "x2y",
+                                              progress="eval x2y (%d clips)" % n))
+
+    features, fid_note = None, None
+    try:
+        features = metrics.InceptionFeatures(args.inception_path)
+    except metrics.InceptionUnavailable as e:
+        fid_note = str(e)
+        print("note: FID is n/a: %s" % fid_note)
+    try:
+        results = metrics.evaluate_clips(source, translated, ground_truth=truth,
+                                         features=features, target=target,
+                                         synthetic=args.dataset == "synthetic")
+    finally:
+        if features is not None:
+            features.close()
+
+    print("%s on %d %s clips of X (%s, T H W = %s):"
+          % (os.path.basename(path), n, split, args.dataset,
+             " ".join(map(str, args.input_shape[:3]))))
+    print(metrics.format_table(results))
+    report = {"checkpoint": os.path.abspath(path), "step": _step(path),
+              "dataset": args.dataset, "data": os.path.abspath(ds.root), "split": split,
+              "clips": n, "input_shape": list(args.input_shape), "direction": "x2y",
+              "metrics": {k: (float(v) if isinstance(v, (float, int, np.number)) else v)
+                          for k, v in results.items()}}
+    if fid_note:
+        report["fid_note"] = fid_note
+    out = os.path.join(directory, METRICS_FILE)
+    _write_json(out, report)
+    print("wrote %s" % out)
+    written = write_samples(args.samples_dir, os.path.basename(path), source, translated, truth)
+    print("wrote %d sample videos (source | translated%s) to %s: %s"
+          % (len(written), " | ground truth" if truth is not None else "", args.samples_dir,
+             ", ".join(os.path.basename(p) for p in written)))
+    return results
+
+
+def eval_clips(ds, n):
+    """The first n clips of X to evaluate, as uint8 arrays.
+
+    Returns `(source, ground_truth or None, target or None, split)`: the test
+    split of X (the train split, with a warning, when it is empty), its paired
+    ground truth (synthetic data), and the real Y clips (the FID reference).
+    """
+    split = "test"
+    if not len(ds.clips("X", split)):
+        split = "train"
+        print("warning: %s has no test clips of X: evaluating on train clips, which the "
+              "model was trained on" % ds.root)
+    source = np.asarray(ds.clips("X", split)[:n])
+    if not len(source):
+        raise UserError("%s has no clips of X to evaluate" % ds.root)
+    truth = np.asarray(ds.clips("X_gt", split)[:n]) if ds.has_ground_truth else None
+    target = np.asarray(ds.clips("Y", "train"))
+    return source, truth, (target if len(target) else None), split
+
+
+def _step(path):
+    """The training step in a checkpoint prefix `<name>-<step>`, or None."""
+    suffix = os.path.basename(path).rsplit("-", 1)[-1]
+    return int(suffix) if "-" in os.path.basename(path) and suffix.isdigit() else None
+
+
+def _write_json(path, obj):
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise UserError("cannot write %s: %s" % (path, e.strerror or e))
+
+
+def side_by_side(*videos):
+    """uint8 videos `[T, H, W, 3]` => one `[T, H, n W + (n - 1) SEPARATOR, 3]` video."""
+    T, H = videos[0].shape[:2]
+    bar = np.full((T, H, SEPARATOR, 3), 128, np.uint8)
+    panels = []
+    for v in videos:
+        panels += [v, bar]
+    return np.concatenate(panels[:-1], axis=2)
+
+
+def write_samples(folder, name, source, translated, truth=None, count=SAMPLE_CLIPS):
+    """`<folder>/<name>_x2y_<k>.mp4` and `.gif`: source | translated [| ground truth]."""
+    written = []
+    for k in range(min(count, len(source))):
+        panels = [source[k], translated[k]] + ([truth[k]] if truth is not None else [])
+        frames = side_by_side(*panels)
+        base = os.path.join(folder, "%s_x2y_%d" % (name, k))
+        video_io.write_video(base + ".mp4", frames, SAMPLE_FPS)
+        video_io.write_gif(base + ".gif", frames, SAMPLE_FPS)
+        written += [base + ".mp4", base + ".gif"]
+    return written
+
+
+# ----------------------------------------------------------------------------
+# --mode translate
+
+def _check_output(output, input_path):
+    """Fail before any slow work when --output cannot be written."""
+    if not output:
+        raise UserError("--mode translate needs --output OUT.mp4")
+    if os.path.splitext(output)[1].lower() != ".mp4":
+        raise UserError("--output %s: must end in .mp4 (an H.264 MP4 is written)" % output)
+    if os.path.isdir(output):
+        raise UserError("--output %s is a folder; give a file name ending in .mp4" % output)
+    if os.path.abspath(output) == os.path.abspath(input_path):
+        raise UserError("--output %s is the input: choose another file" % output)
+    folder = os.path.dirname(os.path.abspath(output))
+    existing = folder          # created when the video is written, not before
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UserError("--output %s: %s is a file, not a folder" % (output, existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError("--output %s: folder %s is not writable" % (output, existing))
+
+
+def resize_frames(frames, H, W):
+    """Plain resize of uint8 `[N, h, w, 3]` frames to `[N, H, W, 3]` (no crop):
+    INTER_AREA when shrinking, bilinear when enlarging."""
+    h, w = frames.shape[1:3]
+    if (h, w) == (H, W):
+        return frames
+    interpolation = cv2.INTER_AREA if H * W < h * w else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(f, (W, H), interpolation=interpolation) for f in frames])
+
+
+def to_windows(frames, T):
+    """`[N, ...]` frames => `[ceil(N / T), T, ...]` windows, the last padded by
+    repeating the last frame."""
+    pad = -len(frames) % T
+    if pad:
+        frames = np.concatenate([frames, np.repeat(frames[-1:], pad, axis=0)])
+    return frames.reshape((-1, T) + frames.shape[1:])
+
+
+def translate_frames(generators, frames, direction="x2y"):
+    """uint8 `[N, h, w, 3]` frames of any N, h, w => their translation, same shape.
+
+    Resized to the model's H x W, translated in non-overlapping windows of T
+    frames (the last padded, see the module docstring), resized back.
+    """
+    T, H, W, _ = generators.shape
+    n, h, w = frames.shape[:3]
+    windows = to_windows(data.to_float(resize_frames(frames, H, W)), T)
+    out = generators(windows, direction, progress="translate %s (%d windows of %d frames)"
+                     % (direction, len(windows), T))
+    out = data.to_uint8(out.reshape((-1, H, W, 3))[:n])
+    return resize_frames(out, h, w)
+
+
+def translate(args):
+    """`--mode translate --input VIDEO_OR_FRAME_DIR --output OUT.mp4 [--direction]`.
+
+    Direction x2y uses G_Y, y2x uses G_X. The output keeps the input's frame
+    count, resolution and frame rate (25 fps for a frame folder). Every bad
+    input is a UserError before anything is written; the MP4 is written
+    atomically.
+    """
+    if not args.input:
+        raise UserError("--mode translate needs --input VIDEO_FILE_OR_FRAME_FOLDER")
+    _check_output(args.output, args.input)
+    resolved = resolve_checkpoint(args)        # flag/config.json errors before the slow part
+    frames, fps = video_io.read_video(args.input)
+    n, h, w = frames.shape[:3]
+    print("read %s: %d frames, %dx%d, %.3g fps" % (args.input, n, w, h, fps))
+    with load_generators(args, resolved) as generators:
+        started = time.time()
+        out = translate_frames(generators, frames, args.direction)
+    video_io.write_video(args.output, out, fps)
+    T, H, W, _ = generators.shape
+    print("wrote %s: %d frames, %dx%d, %.3g fps (%s by %s at %dx%d in windows of %d frames, "
+          "%.1f s)" % (args.output, n, w, h, fps, args.direction, DIRECTIONS[args.direction],
+                       W, H, T, time.time() - started))
+
+
+# ----------------------------------------------------------------------------
+# --mode export
+
+def _size(paths):
+    return sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+
+
+def checkpoint_files(path):
+    """The files of checkpoint prefix `path` (`.index`, `.data-*`)."""
+    folder, base = os.path.split(os.path.abspath(path))
+    return [os.path.join(folder, f) for f in os.listdir(folder)
+            if f == base + ".index" or f.startswith(base + ".data-")]
+
+
+def export(args):
+    """`--mode export --export_dir OUT`: the inference-only bundle of a checkpoint.
+
+    OUT holds `<name>-<step>` with only G_X and G_Y (weights and batch-norm
+    moving statistics; no discriminators, predictors, critics, targets or
+    optimizer slots), the `checkpoint` index (relative paths, so the folder
+    can be moved) and config.json. It is written to a temporary folder beside
+    OUT and renamed into place; an existing non-empty OUT is refused.
+    """
+    if not args.export_dir:
+        raise UserError("--mode export needs --export_dir OUT")
+    out = os.path.abspath(args.export_dir)
+    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+        raise UserError("--export_dir %s exists and is not empty: remove it or choose another"
+                        % args.export_dir)
+    parent = os.path.dirname(out)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".", dir=parent)
+    except OSError as e:
+        raise UserError("--export_dir %s: cannot write there (%s)" % (args.export_dir,
+                                                                       e.strerror or e))
+    try:
+        with load_generators(args) as generators:
+            prefix = generators.saver.save(
+                generators.session, os.path.join(tmp, os.path.basename(generators.path)),
+                write_meta_graph=False)
+        saved = config.load_config(generators.directory)
+        if saved is None:
+            config.save_config(args, tmp)
+        else:
+            saved["exported_from"] = os.path.abspath(generators.path)
+            _write_json(os.path.join(tmp, config.CONFIG_FILE), saved)
+        os.chmod(tmp, 0o755)
+        if os.path.isdir(out):
+            os.rmdir(out)  # empty, checked above
+        os.rename(tmp, out)
+    finally:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp)
+    bundle = [os.path.join(out, f) for f in os.listdir(out)]
+    full = _size(checkpoint_files(generators.path))
+    size = _size(bundle)
+    print("exported %s (%d variables of G_X, G_Y) to %s: %.2f MB (the checkpoint: %.2f MB). "
+          "Use it with --checkpoint_dir %s" % (generators.path, len(generators.variables),
+                                               args.export_dir, size / 1e6, full / 1e6,
+                                               args.export_dir))
+    return os.path.join(out, os.path.basename(prefix))

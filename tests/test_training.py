@@ -1,0 +1,201 @@
+"""Algorithm 1 in the training graph, and the train command end to end."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from rl_v2v_gan import checkpoints, data
+from rl_v2v_gan.config import parse_args
+from rl_v2v_gan.errors import UserError
+from rl_v2v_gan.networks import build_networks
+from rl_v2v_gan.tf_compat import tf
+from rl_v2v_gan.training import Interrupt, Trainer
+
+TINY = ["--input_shape", "4", "32", "32", "3", "--batch_size", "2", "--filters", "8", "16", "32",
+        "--grappler", "off"]
+
+
+def _args(tmp_path, *extra):
+    return ["--data_dir", str(tmp_path / "data"), "--checkpoint_dir", str(tmp_path / "ckpt")] + \
+        TINY + list(extra)
+
+
+def _values(sess, variables):
+    return {v.op.name: sess.run(v) for v in variables}
+
+
+def test_one_algorithm_1_iteration_updates_G_P_D_Q_and_moves_targets_by_tau(tmp_path):
+    args = parse_args(["--mode", "train", "--tau", "0.25", "--sigma1", "0"] + _args(tmp_path))
+    sampler = data.Sampler(data.ensure_dataset(args), seed=0)
+    trainer = Trainer(args, "rl", sampler, Interrupt())
+    sess = trainer.sess
+    with trainer.graph.as_default():
+        trainable = tf.trainable_variables()
+        targets = [v for v in tf.global_variables() if v.op.name.startswith("target_")]
+    source_of = {v.op.name: trainer.graph.get_tensor_by_name(v.op.name[len("target_"):] + ":0")
+                 for v in targets}
+    before = _values(sess, trainable)
+    targets_before = _values(sess, targets)
+    for name, value in targets_before.items():     # hard copy at start: μ' = μ, Q' = Q
+        np.testing.assert_array_equal(value, sess.run(source_of[name]))
+    membership = "X"
+    metrics = trainer._rl_step((membership, 0), np.random.RandomState(0))
+    assert len(trainer.buffer) == args.batch_size and metrics["replayed"] == 0
+    after = _values(sess, trainable)
+    changed = {n.split("/")[0] for n in before if not np.array_equal(before[n], after[n])}
+    # Domain X: Q_X is trained, Q_Y is not; the actor moves all of μ; D moves.
+    assert {"G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_X"} <= changed
+    assert "Q_Y" not in changed
+    tau = args.tau
+    for name, old in targets_before.items():
+        expected = tau * sess.run(source_of[name]) + (1 - tau) * old
+        np.testing.assert_allclose(sess.run(trainer.graph.get_tensor_by_name(name + ":0")),
+                                   expected, rtol=1e-5, atol=1e-6, err_msg=name)
+    moved = [n for n in targets_before
+             if not np.allclose(targets_before[n], sess.run(trainer.graph.get_tensor_by_name(
+                 n + ":0")))]
+    assert any(n.startswith("target_Q_X") for n in moved) and any(
+        n.startswith("target_G_Y") for n in moved)
+    # A second iteration can replay: σ1 = 1 draws every tuple from B.
+    trainer.args.sigma1 = 1.0
+    metrics = trainer._rl_step(("Z", 0), np.random.RandomState(1))
+    assert metrics["replayed"] == 0                      # no Y-domain tuple yet in B
+    metrics = trainer._rl_step(("Y", 0), np.random.RandomState(2))
+    assert metrics["replayed"] == args.batch_size
+    trainer.close()
+
+
+def _main(*argv, **kwargs):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "main.py")] + list(argv),
+                          capture_output=True, text=True, cwd=ROOT, **kwargs)
+
+
+def _steps(ckpt):
+    return sorted(int(f.split("-")[-1].split(".")[0]) for f in os.listdir(ckpt)
+                  if f.endswith(".index"))
+
+
+def test_prepare_train_resume_end_to_end(tmp_path):
+    common = _args(tmp_path)
+    out = _main("--mode", "prepare_data", *common)
+    assert out.returncode == 0, out.stderr
+    train = ["--mode", "train", "--epochs", "2", "--steps_per_epoch", "2"] + common
+    out = _main(*train)
+    assert out.returncode == 0, out.stderr
+    ckpt = str(tmp_path / "ckpt")
+    assert _steps(ckpt) == [2, 4]                    # one pre-training and one RL epoch
+    assert os.path.exists(os.path.join(ckpt, "config.json"))
+    assert "epoch 2/2 rl" in out.stdout and "Traceback" not in out.stderr
+    assert os.listdir(os.path.join(ckpt, "logs"))
+    mtimes = {f: os.path.getmtime(os.path.join(ckpt, f)) for f in os.listdir(ckpt)}
+    out = _main(*train)                                # identical command: resumes, not restarts
+    assert out.returncode == 0, out.stderr
+    assert "already trained 2 of 2 epochs" in out.stdout
+    assert _steps(ckpt) == [2, 4]
+    assert all(os.path.getmtime(os.path.join(ckpt, f)) == t for f, t in mtimes.items()
+               if f.endswith((".index", ".data-00000-of-00001")))
+
+
+def _restorable(path):
+    with tf.Graph().as_default():
+        nets = build_networks((8, 16, 32))
+        for s in ("G_X", "G_Y", "P_X", "P_Y"):
+            getattr(nets, s)(tf.zeros([1, 4, 32, 32, 3]))
+        for s in ("D_X", "D_Y"):
+            getattr(nets, s)(tf.zeros([1, 4, 32, 32, 3]))
+        saver, missing = checkpoints.restorer(path, tf.global_variables(), tf.global_variables())
+        with tf.Session() as sess:
+            saver.restore(sess, path)
+        return not missing
+
+
+def test_kill_9_leaves_a_loadable_checkpoint_and_the_same_command_resumes(tmp_path):
+    train = ["--mode", "train", "--epochs", "3", "--rl_epochs", "0", "--steps_per_epoch", "4"] + \
+        _args(tmp_path)
+    ckpt = str(tmp_path / "ckpt")
+    log = open(str(tmp_path / "log.txt"), "w")
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py")] + train,
+                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None and not (
+            os.path.isdir(ckpt) and _steps(ckpt)):
+        time.sleep(0.2)
+    time.sleep(1.0)                                    # into the next epoch, maybe mid-save
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    log.close()
+    latest = tf.train.latest_checkpoint(ckpt)
+    assert latest is not None and _restorable(latest)
+    done = int(checkpoints.read_variable(latest, "epoch"))
+    assert 1 <= done < 3
+    out = _main(*train)
+    assert out.returncode == 0, out.stderr
+    assert "resuming after epoch %d of 3" % done in out.stdout
+    assert _steps(ckpt)[-1] == 12                      # 3 epochs x 4 steps in all
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+    train = ["--mode", "train", "--epochs", "1", "--rl_epochs", "0", "--steps_per_epoch",
+             "1000"] + _args(tmp_path)
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py")] + train,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    ckpt = str(tmp_path / "ckpt")
+    deadline = time.time() + 240
+    while time.time() < deadline and not os.path.isdir(os.path.join(ckpt, "logs")):
+        time.sleep(0.2)
+    time.sleep(8.0)                                    # a few steps into the epoch
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "interrupted by signal" in stdout and "Traceback" not in stderr
+    steps = _steps(ckpt)
+    assert len(steps) == 1 and 0 < steps[0] < 1000
+
+
+def _save_generator(directory, filters):
+    with tf.Graph().as_default():
+        build_networks(filters).G_X(tf.zeros([1, 4, 32, 32, 3]))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            os.makedirs(directory, exist_ok=True)
+            return tf.train.Saver().save(sess, os.path.join(directory, "rl_v2v_gan"), global_step=1)
+
+
+def test_restore_of_other_shapes_lists_the_mismatched_variables(tmp_path):
+    path = _save_generator(str(tmp_path), (4, 8, 8))
+    with tf.Graph().as_default():
+        build_networks((4, 8, 16)).G_X(tf.zeros([1, 4, 32, 32, 3]))
+        with pytest.raises(UserError, match="does not match this model") as error:
+            checkpoints.restorer(path, tf.global_variables(), tf.global_variables())
+    assert "G_X/RPB_3/R/conv_lstm/kernel: checkpoint [3, 3, 16, 32], model [3, 3, 24, 64]" \
+        in str(error.value)
+
+
+def test_missing_required_variable_is_an_error_not_a_partial_restore(tmp_path):
+    path = _save_generator(str(tmp_path), (4, 8, 8))
+    with tf.Graph().as_default():
+        nets = build_networks((4, 8, 8))
+        nets.G_X(tf.zeros([1, 4, 32, 32, 3]))
+        nets.G_Y(tf.zeros([1, 4, 32, 32, 3]))
+        with pytest.raises(UserError, match="G_Y/.*missing"):
+            checkpoints.restorer(path, tf.global_variables(), tf.global_variables())
+        saver, missing = checkpoints.restorer(path, tf.global_variables(),
+                                              nets.G_X.variables())
+        assert missing and all(v.op.name.startswith("G_Y/") for v in missing)
+
+
+def test_train_into_a_dir_of_another_architecture_is_a_clear_error(tmp_path):
+    ckpt = str(tmp_path / "ckpt")
+    _save_generator(ckpt, (4, 8, 8))
+    with open(os.path.join(ckpt, "config.json"), "w") as f:
+        f.write('{"filters": [4, 8, 8], "input_shape": [4, 32, 32, 3], "model": "rl_v2v_gan"}')
+    out = _main("--mode", "train", "--epochs", "1", "--rl_epochs", "0", "--steps_per_epoch", "1",
+                *_args(tmp_path))
+    assert out.returncode == 2
+    assert "--filters" in out.stderr and "another --checkpoint_dir" in out.stderr
+    assert "Traceback" not in out.stderr
