@@ -84,7 +84,7 @@ def _positive(args, *names):
 def validate(args):
     """Check flag values and resolve derived ones (epoch split, lambdas)."""
     T, H, W, C = args.input_shape
-    if T < 2 and args.model == "rl_v2v_gan":
+    if T < 2:
         raise UserError("--input_shape: T must be at least 2 (predictors need a next frame)")
     if H % 8 or W % 8 or H <= 0 or W <= 0:
         raise UserError("--input_shape: H and W must be positive multiples of 8, got %d %d" % (H, W))

@@ -99,13 +99,13 @@ class Generators(object):
         self.batch_size = args.batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():
-            nets = build_networks(args.filters, 0.0, symbols=GENERATORS)
+            nets = build_networks(args.filters, 0.0, symbols=GENERATORS, model=args.model)
             self.clips = tf.placeholder(tf.float32, [None] + self.shape, name="clips")
             self.outputs = {}
             for direction, symbol in sorted(DIRECTIONS.items()):
                 with tf.name_scope(direction):
-                    self.outputs[direction] = _apply(getattr(nets, symbol), self.clips,
-                                                     args.model)
+                    self.outputs[direction] = getattr(nets, symbol)(self.clips,
+                                                                    is_training=False)
             self.variables = checkpoints.network_variables(tf.global_variables(), GENERATORS)
             saver, _ = checkpoints.restorer(path, self.variables, required=self.variables)
             # Writes the export bundle; relative paths in its `checkpoint` index.
@@ -142,19 +142,6 @@ class Generators(object):
 
     def __exit__(self, *exc):
         self.close()
-
-
-def _apply(generator, clips, model):
-    """The generator in inference mode on `[B, T, H, W, 3]` clips.
-
-    `--model frame` (the frame-based baseline of Fig. 1) applies the same
-    network to every frame on its own, as clips of length 1.
-    """
-    if model != "frame":
-        return generator(clips, is_training=False)
-    _, T, H, W, C = clips.shape.as_list()
-    frames = tf.reshape(clips, [-1, 1, H, W, C])            # [B * T, 1, H, W, 3]
-    return tf.reshape(generator(frames, is_training=False), [-1, T, H, W, C])
 
 
 def load_generators(args, resolved=None):

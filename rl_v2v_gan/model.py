@@ -85,7 +85,7 @@ class TrainGraph(object):
         self.cfg, self.phase, self.devices = cfg, phase, list(devices)
         self.T, H, W, C = cfg.input_shape
         self.clip_shape, self.frame_shape = [None, self.T, H, W, C], [None, H, W, C]
-        self.nets = build_networks(cfg.filters, cfg.l2)
+        self.nets = build_networks(cfg.filters, cfg.l2, model=cfg.model)
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
@@ -98,7 +98,8 @@ class TrainGraph(object):
         if phase == "pretrain":
             self.pretrain = self._pretrain_step()
             return
-        self.targets = build_networks(cfg.filters, prefix="target_", symbols=POLICY + CRITICS)
+        self.targets = build_networks(cfg.filters, prefix="target_", symbols=POLICY + CRITICS,
+                                      model=cfg.model)
         self.collect = {d: self._collect_step(d) for d in DOMAINS}
         self.ddpg = {d: self._ddpg_step(d) for d in DOMAINS}
         self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}

@@ -79,8 +79,8 @@ class Network(object):
     `update_stats` (whether this call updates batch-norm moving averages).
     """
 
-    def __init__(self, name, kind, filters, l2):
-        self.name, self.kind, self.filters = name, kind, tuple(filters)
+    def __init__(self, name, kind, filters, l2, per_frame=False):
+        self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
         self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
 
     def _scope(self, lengths, T, is_training, update_stats):
@@ -93,7 +93,11 @@ class Network(object):
         Q: state `[B, T, H, W, 3]`, action `[B, H, W, 3]` => Q(s, a) `[B]` >= 0,
         the action appended at step `lengths` (or after the clip).
         """
-        check_video(clip, self.name + " input")
+        _, T, H, W, C = check_video(clip, self.name + " input")
+        if self.per_frame and T > 1:    # frame-based baseline: every frame a clip of length 1
+            frames = tf.reshape(clip, [-1, 1, H, W, C])
+            return tf.reshape(self(frames, is_training=is_training, update_stats=update_stats),
+                              [-1, T, H, W, C])
         if self.kind == "critic":
             if action is None:
                 raise ValueError("%s needs an action" % self.name)
@@ -124,14 +128,17 @@ Networks = collections.namedtuple("Networks", SYMBOLS)
 KIND = {"G": "auto_encoder", "P": "auto_encoder", "D": "discriminator", "Q": "critic"}
 
 
-def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS):
+def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan"):
     """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
 
     `prefix="target_"` gives the DDPG target copies (no L2 term); their
-    variables exist once they are first called.
+    variables exist once they are first called. `model="frame"` makes the
+    generators G_X, G_Y frame-based (the paper's Fig. 1 baseline): the same
+    network applied to every frame on its own, as a clip of length 1.
     """
     if len(filters) != 3 or min(filters) < 1:
         raise UserError("--filters: need three positive widths, got %s" % (list(filters),))
     return Networks(*[
-        Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2) if s in symbols else None
+        Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2,
+                per_frame=(model == "frame" and s[0] == "G")) if s in symbols else None
         for s in SYMBOLS])
