@@ -60,6 +60,11 @@ def build_parser():
     a("--device", choices=("auto", "gpu", "cpu"), default="auto")
     a("--grappler", choices=("on", "off"), default="on",
       help="TensorFlow's graph optimizer: 'off' starts much faster, runs a little slower")
+    # Multi-machine training (or the TF_CONFIG environment variable).
+    a("--ps_hosts", help="comma-separated host:port of the parameter servers")
+    a("--worker_hosts", help="comma-separated host:port of the workers (worker 0 is the chief)")
+    a("--job_name", choices=("ps", "worker"), help="this process's job in the cluster")
+    a("--task_index", type=int, default=0, help="this process's index in its job")
     # Checkpoints and evaluation.
     a("--checkpoint_dir", default="checkpoints")
     a("--checkpoint_name", default="rl_v2v_gan")

@@ -4,6 +4,7 @@ Algorithm 1 epochs; checkpoints every epoch, resume, signals, logging.
 Each phase builds its graph once and finalizes it; the loop only feeds and
 fetches. Re-running the same command resumes from the latest checkpoint.
 """
+import contextlib
 import math
 import os
 import signal
@@ -13,7 +14,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from . import checkpoints, data, parallel
+from . import checkpoints, data, distributed, parallel
 from .config import ARCH_KEYS, CONFIG_FILE, load_config, save_config
 from .errors import UserError
 from .model import TrainGraph
@@ -65,19 +66,30 @@ class Interrupt(object):
 
 
 class Trainer(object):
-    """One phase: graph, session, restore, epochs."""
+    """One phase: graph, session, restore, epochs.
 
-    def __init__(self, args, phase, sampler, interrupt):
+    In a cluster (`cluster`, `target` of this worker's server) variables live
+    on the parameter servers; only the chief restores, saves and logs, the
+    other workers wait for its initialization.
+    """
+
+    def __init__(self, args, phase, sampler, interrupt, cluster=None, target=""):
         self.args, self.phase, self.sampler, self.interrupt = args, phase, sampler, interrupt
+        self.is_chief = cluster is None or cluster.task_index == 0
         self.graph = tf.Graph()
-        with self.graph.as_default():
+        with self.graph.as_default(), (distributed.device_setter(cluster) if cluster
+                                       else contextlib.suppress()):
             tf.set_random_seed(args.seed)
             devices = parallel.tower_devices(args.num_gpus, args.device)
             self.g = TrainGraph(args, phase, devices)
             self.saver = tf.train.Saver(max_to_keep=args.max_to_keep, save_relative_paths=True)
-            self.sess = tf.Session(config=session_config(args))
-            self._restore_or_init()
-            self.writer = tf.summary.FileWriter(os.path.join(args.checkpoint_dir, "logs"))
+            self.sess = tf.Session(target, config=session_config(args))
+            self.writer = None
+            if self.is_chief:
+                self._restore_or_init()
+                self.writer = tf.summary.FileWriter(os.path.join(args.checkpoint_dir, "logs"))
+            else:
+                distributed.wait_for_chief(self.sess, tf.report_uninitialized_variables())
             self.graph.finalize()
         self.step = int(self.sess.run(self.g.global_step))
         if phase == "rl":
@@ -195,10 +207,13 @@ class Trainer(object):
         bar.close()
         if self.interrupt.signal:
             return None
-        self.sess.run(self.g.next_epoch)
+        if self.is_chief:
+            self.sess.run(self.g.next_epoch)
         return {n: v / max(done, 1) for n, v in totals.items()}
 
     def _log_scalars(self, metrics):
+        if self.writer is None:
+            return
         prefix = {"pretrain": "gan/", "rl": "rl/"}[self.phase]
         names = {"critic_td": "ddpg/critic_loss", "actor_loss": "ddpg/actor_loss",
                  "q": "ddpg/q", "reward": "rl/reward"}
@@ -209,6 +224,8 @@ class Trainer(object):
 
     def log_preview(self):
         """A few X -> Y translated clips as TensorBoard images (source over result)."""
+        if self.writer is None:
+            return
         clips = self.sampler.clips("X", 2)
         out = self.sess.run(self.g.preview, {self.g.preview_input: clips})
         values = []
@@ -222,6 +239,9 @@ class Trainer(object):
         self.writer.add_summary(tf.Summary(value=values), self.step)
 
     def save(self):
+        """Checkpoint `<dir>/<name>-<step>` (chief only; None elsewhere)."""
+        if not self.is_chief:
+            return None
         path = self.saver.save(self.sess, os.path.join(self.args.checkpoint_dir,
                                                        self.args.checkpoint_name),
                                global_step=self.step, write_meta_graph=False)
@@ -229,7 +249,8 @@ class Trainer(object):
         return path
 
     def close(self):
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
         self.sess.close()
 
 
@@ -249,13 +270,27 @@ def completed_epochs(args):
 
 
 def train(args):
-    """`--mode train`: pre-training then Algorithm 1, resuming if possible."""
-    check_checkpoint_dir(args)
+    """`--mode train`: pre-training then Algorithm 1, resuming if possible.
+
+    In a cluster a parameter server only serves; workers train.
+    """
+    cluster = distributed.from_args(args)
+    server = distributed.start_server(cluster, session_config(args)) if cluster else None
+    if cluster and cluster.job_name == "ps":
+        print("parameter server %d serving at %s" % (
+            cluster.task_index, cluster.spec.task_address("ps", cluster.task_index)))
+        server.join()
+        return
+    target = server.target if server else ""
+    is_chief = cluster is None or cluster.task_index == 0
+    if is_chief:
+        check_checkpoint_dir(args)
     ds = data.ensure_dataset(args)
-    sampler = data.Sampler(ds, seed=args.seed)
-    os.makedirs(args.checkpoint_dir, exist_ok=True)
-    save_config(args, args.checkpoint_dir)
-    epoch = completed_epochs(args)
+    sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0))
+    if is_chief:
+        os.makedirs(args.checkpoint_dir, exist_ok=True)
+        save_config(args, args.checkpoint_dir)
+    epoch = completed_epochs(args) if is_chief else shared_epoch(args, cluster, target)
     if epoch >= args.epochs:
         print("%s: already trained %d of %d epochs; nothing to do (raise --epochs to continue)"
               % (args.checkpoint_dir, epoch, args.epochs))
@@ -267,7 +302,7 @@ def train(args):
             phase = "pretrain" if epoch < args.pretrain_epochs else "rl"
             end = args.pretrain_epochs if phase == "pretrain" else args.epochs
             started = time.time()
-            trainer = Trainer(args, phase, sampler, interrupt)
+            trainer = Trainer(args, phase, sampler, interrupt, cluster, target)
             print("%s graph ready in %.1f s" % (phase, time.time() - started))
             try:
                 while epoch < end:
@@ -285,3 +320,14 @@ def train(args):
                         " ".join("%s %.4g" % kv for kv in sorted(means.items())), path))
             finally:
                 trainer.close()
+
+
+def shared_epoch(args, cluster, target):
+    """A non-chief worker's starting epoch: the chief's, read from the
+    parameter servers once the chief has initialized it."""
+    with tf.Graph().as_default(), distributed.device_setter(cluster):
+        epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
+        pending = tf.report_uninitialized_variables([epoch])
+        with tf.Session(target, config=session_config(args)) as sess:
+            distributed.wait_for_chief(sess, pending)
+            return int(sess.run(epoch))
