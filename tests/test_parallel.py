@@ -98,3 +98,26 @@ def test_local_cluster_trains_and_the_chief_checkpoint_loads(tmp_path):
             saver.restore(sess, latest)
     # Both workers advanced the shared global step: 2 workers x 3 steps.
     assert int(checkpoints.read_variable(latest, "global_step")) >= 4
+
+
+def test_two_tower_training_writes_a_checkpoint_that_single_device_eval_loads(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from conftest import ROOT
+    main = [sys.executable, os.path.join(ROOT, "main.py")]
+    common = ["--data_dir", str(tmp_path / "data"), "--checkpoint_dir", str(tmp_path / "ckpt"),
+              "--grappler", "off"]
+    out = subprocess.run(main + ["--mode", "train", "--num_gpus", "2", "--device", "cpu",
+                                 "--input_shape", "4", "16", "16", "3", "--filters", "4", "8", "8",
+                                 "--batch_size", "2", "--epochs", "1", "--rl_epochs", "0",
+                                 "--steps_per_epoch", "2"] + common,
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    out = subprocess.run(main + ["--mode", "eval", "--eval_batches", "1", "--batch_size", "2",
+                                 "--samples_dir", str(tmp_path / "samples")] + common,
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    with open(str(tmp_path / "ckpt" / "metrics.json")) as f:
+        assert isinstance(json.load(f)["metrics"]["ssim"], float)
