@@ -25,9 +25,12 @@ from .tf_compat import tf
 SHOWN = {"pretrain": ("G_loss", "D_loss", "L_v"), "rl": ("reward", "critic_td", "D_loss")}
 
 
-def session_config(args):
-    """Session settings: virtual CPU devices for CPU towers; Grappler switch."""
+def session_config(args, cluster=None):
+    """Session settings: virtual CPU devices for CPU towers; Grappler switch;
+    in a cluster, only the parameter servers and this worker."""
     config = tf.ConfigProto(allow_soft_placement=True)
+    if cluster is not None:
+        distributed.restrict(config, cluster)
     if args.num_gpus > 1:
         config.device_count["CPU"] = args.num_gpus
     if args.grappler == "off":
@@ -83,7 +86,7 @@ class Trainer(object):
             devices = parallel.tower_devices(args.num_gpus, args.device)
             self.g = TrainGraph(args, phase, devices)
             self.saver = tf.train.Saver(max_to_keep=args.max_to_keep, save_relative_paths=True)
-            self.sess = tf.Session(target, config=session_config(args))
+            self.sess = tf.Session(target, config=session_config(args, cluster))
             self.writer = None
             if self.is_chief:
                 self._restore_or_init()
@@ -328,6 +331,6 @@ def shared_epoch(args, cluster, target):
     with tf.Graph().as_default(), distributed.device_setter(cluster):
         epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
         pending = tf.report_uninitialized_variables([epoch])
-        with tf.Session(target, config=session_config(args)) as sess:
+        with tf.Session(target, config=session_config(args, cluster)) as sess:
             distributed.wait_for_chief(sess, pending)
             return int(sess.run(epoch))
