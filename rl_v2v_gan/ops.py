@@ -78,35 +78,106 @@ def conv_lstm(x, filters, kernel=3, regularizer=None, scope="conv_lstm"):
     `[k, k, C + filters, 4 * filters]`, split into i, f, o, u):
         c_t = sigmoid(f) * c_{t-1} + sigmoid(i) * tanh(u)
         h_t = sigmoid(o) * tanh(c_t)
-    with h_0 = c_0 = 0. For speed the input half of the kernel is applied to
-    all T frames in one convolution outside the recurrence, and the hidden half
-    is skipped at t = 1 where h_0 = 0; the result is the same. Steps 2..T run
-    in a `tf.scan`, so the graph does not grow with T. The forget bias starts
-    at 1. Works for any T >= 1.
+    with h_0 = c_0 = 0 (see `_recurrence`). The forget bias starts at 1.
+    Any T >= 1.
     """
     with tf.variable_scope(scope):
-        x_bt, T = merge_time(x)
-        _, H, W, C = static_shape(x_bt, 4)
+        C = static_shape(x, 5)[-1]
         w = weight("kernel", [kernel, kernel, C + filters, 4 * filters], regularizer)
         b = tf.get_variable("bias", [4 * filters], tf.float32, tf.constant_initializer(
             [0.0] * filters + [1.0] * filters + [0.0] * (2 * filters)))  # i, f, o, u
+        return _recurrence(x, w, b)
+
+
+def _conv(x, w):
+    return tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
+
+
+def _gates(g):
+    """sigmoid(i), sigmoid(f), sigmoid(o), tanh(u) of pre-activations g."""
+    i, f, o, u = tf.split(g, 4, axis=-1)
+    return tf.sigmoid(i), tf.sigmoid(f), tf.sigmoid(o), tf.tanh(u)
+
+
+def _cell(c_prev, g):
+    """One ConvLSTM update from pre-activations g: `(c_t, h_t)`; c_prev None is 0."""
+    si, sf, so, tu = _gates(g)
+    c = si * tu if c_prev is None else sf * c_prev + si * tu
+    return c, so * tf.tanh(c)
+
+
+def _cell_backward(g, c_prev, c, dh, dc):
+    """Backward of `_cell`: from dL/dh_t (dh) and the dL/dc_t carried from step
+    t + 1 (dc), the pre-activation gradient dL/dg_t and dL/dc_{t-1}."""
+    si, sf, so, tu = _gates(g)
+    tc = tf.tanh(c)
+    dc += dh * so * (1.0 - tc * tc)
+    df = tf.zeros_like(dc) if c_prev is None else dc * c_prev * sf * (1.0 - sf)
+    dg = tf.concat([dc * tu * si * (1.0 - si), df,
+                    dh * tc * so * (1.0 - so), dc * si * (1.0 - tu * tu)], axis=-1)
+    return dg, dc * sf
+
+
+def _recurrence(x, w, b):
+    """ConvLSTM outputs `h_1..h_T` `[B, T, H, W, F]` of input `x` `[B, T, H, W, C]`,
+    kernel `w` `[k, k, C + F, 4F]` and bias `b`.
+
+    Forward: the input half of the kernel is applied to all T frames in one
+    convolution; step 1 has h_0 = 0 (no hidden convolution); steps 2..T run
+    in a `tf.scan`, so the graph does not grow with T.
+
+    Backward: hand-written backpropagation through time that keeps only the
+    `(c_t, h_t)` of the forward pass (2F channels per step, where automatic
+    differentiation of the scan keeps about 7F: every gate activation and
+    product) and recomputes each step's gates from `[x_t, h_{t-1}]`. The
+    kernel, bias and input gradients are single convolutions over all steps.
+    """
+    _, T, H, W, C = static_shape(x, 5)
+    F = static_shape(w, 4)[-1] // 4
+    strides = [1, 1, 1, 1]
+    x_bt = tf.reshape(x, [-1, H, W, C])
+    if T == 1:
+        return _cell(None, tf.nn.bias_add(_conv(x_bt, w[:, :, :C]), b))[1][:, None]
+
+    @tf.custom_gradient
+    def recurrence(x_bt, w, b):
         w_x, w_h = w[:, :, :C], w[:, :, C:]
-        gates_x = split_time(tf.nn.bias_add(tf.nn.conv2d(x_bt, w_x, [1, 1, 1, 1], "SAME"), b), T)
+        gates = tf.transpose(tf.reshape(tf.nn.bias_add(_conv(x_bt, w_x), b), [-1, T, H, W, 4 * F]),
+                             [1, 0, 2, 3, 4])                          # time-major
+        c1, h1 = _cell(None, gates[0])
+        cs, hs = tf.scan(lambda state, g: _cell(state[0], g + _conv(state[1], w_h)),
+                         gates[1:], initializer=(c1, h1))
+        cs, hs = tf.concat([c1[None], cs], 0), tf.concat([h1[None], hs], 0)
+        xs = tf.reshape(x_bt, [-1, T, H, W, C])
 
-        def cell(c, gates):
-            i, f, o, u = tf.split(gates, 4, axis=-1)
-            c = tf.sigmoid(i) * tf.tanh(u) if c is None else tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(u)
-            return c, tf.sigmoid(o) * tf.tanh(c)
+        def backward(dhs):
+            dhs = tf.transpose(dhs, [1, 0, 2, 3, 4])
 
-        def step(state, gates):
-            c, h = state
-            return cell(c, gates + tf.nn.conv2d(h, w_h, [1, 1, 1, 1], "SAME"))
+            def step(t, dh, dc, dgates):                               # t = T-1 .. 1
+                g = tf.nn.bias_add(_conv(tf.concat([xs[:, t], hs[t - 1]], -1), w), b)
+                dg, dc = _cell_backward(g, cs[t - 1], cs[t], dh + dhs[t], dc)
+                dh = tf.nn.conv2d_backprop_input(tf.shape(h1), w_h, dg, strides, "SAME")
+                return t - 1, dh, dc, dgates.write(t, dg)
 
-        first = cell(None, gates_x[:, 0])                                   # t = 1: h_0 = 0
-        if T == 1:
-            return first[1][:, None]
-        _, hs = tf.scan(step, tf.transpose(gates_x[:, 1:], [1, 0, 2, 3, 4]), initializer=first)
-        return tf.concat([first[1][:, None], tf.transpose(hs, [1, 0, 2, 3, 4])], axis=1)
+            _, dh, dc, dgates = tf.while_loop(
+                lambda t, *_: t > 0, step,
+                (tf.constant(T - 1), tf.zeros_like(h1), tf.zeros_like(c1),
+                 tf.TensorArray(tf.float32, T, element_shape=h1.shape[:-1].concatenate(4 * F))),
+                maximum_iterations=T - 1)
+            g1 = tf.nn.bias_add(_conv(xs[:, 0], w_x), b)
+            dg1, _ = _cell_backward(g1, None, cs[0], dh + dhs[0], dc)
+            dgates = dgates.write(0, dg1).stack()                        # [T, B, H, W, 4F]
+            dw_h = tf.nn.conv2d_backprop_filter(
+                tf.reshape(hs[:-1], [-1, H, W, F]), tf.shape(w_h),
+                tf.reshape(dgates[1:], [-1, H, W, 4 * F]), strides, "SAME")
+            dgates = tf.reshape(tf.transpose(dgates, [1, 0, 2, 3, 4]), [-1, H, W, 4 * F])
+            dx = tf.nn.conv2d_backprop_input(tf.shape(x_bt), w_x, dgates, strides, "SAME")
+            dw_x = tf.nn.conv2d_backprop_filter(x_bt, tf.shape(w_x), dgates, strides, "SAME")
+            return dx, tf.concat([dw_x, dw_h], axis=2), tf.reduce_sum(dgates, [0, 1, 2])
+
+        return tf.transpose(hs, [1, 0, 2, 3, 4]), backward
+
+    return recurrence(x_bt, w, b)
 
 
 def seq_batch_norm(x, is_training, mask=None, update_stats=True, decay=0.99, epsilon=1e-3,
@@ -126,20 +197,26 @@ def seq_batch_norm(x, is_training, mask=None, update_stats=True, decay=0.99, eps
                     collections=[tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.MOVING_AVERAGE_VARIABLES])
         moving_mean = tf.get_variable("moving_mean", [C], initializer=tf.zeros_initializer(), **stat)
         moving_var = tf.get_variable("moving_variance", [C], initializer=tf.ones_initializer(), **stat)
-        if not is_training:
-            mean, var = moving_mean, moving_var
-        elif mask is None:
-            mean, var = tf.nn.moments(x, [0, 1, 2, 3])
+        if mask is None or not is_training:        # one fused kernel on [B*T, H, W, C]
+            x_bt, T = merge_time(x)
+            y, mean, var = tf.nn.fused_batch_norm(
+                x_bt, gamma, beta, None if is_training else moving_mean,
+                None if is_training else moving_var, epsilon, is_training=is_training)
+            if is_training:    # the kernel returns the unbiased variance: use the biased one
+                n = tf.cast(tf.size(x_bt) // C, tf.float32)
+                var *= (n - 1.0) / n
+            y = split_time(y, T)
         else:
             w = mask[:, :, None, None, None]
             count = tf.reduce_sum(w) * float(x.shape[2] * x.shape[3])
             mean = tf.reduce_sum(x * w, [0, 1, 2, 3]) / count
             var = tf.reduce_sum(tf.square(x - mean) * w, [0, 1, 2, 3]) / count
+            y = tf.nn.batch_normalization(x, mean, var, beta, gamma, epsilon)
         if is_training and update_stats:
             for moving, value in ((moving_mean, mean), (moving_var, var)):
                 tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, tf.assign_sub(
                     moving, (1.0 - decay) * (moving - tf.stop_gradient(value))))
-        return tf.nn.batch_normalization(x, mean, var, beta, gamma, epsilon)
+        return y
 
 
 def _spatial(fn, x):

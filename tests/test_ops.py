@@ -38,15 +38,48 @@ def test_conv_lstm_matches_numpy_reference(graph, rng):
         np.testing.assert_allclose(y[:, t], h, atol=1e-5)
 
 
+def test_conv_lstm_gradient_equals_autodiff_of_unrolled_cell(graph, rng):
+    """The hand-written BPTT of `_recurrence` against tf.gradients of a Python-
+    unrolled ConvLSTM with the same weights, w.r.t. input, kernel and bias."""
+    T, F = 5, 4
+    x = tf.constant(rng.uniform(-1, 1, (2, T, 8, 8, 3)).astype(np.float32))
+    weights = tf.constant(rng.uniform(-1, 1, (2, T, 8, 8, F)).astype(np.float32))
+    with tf.variable_scope("lstm"):
+        out = ops.conv_lstm(x, F)
+    kernel, bias = tf.global_variables()
+    h = c = tf.zeros([2, 8, 8, F])
+    reference = []
+    for t in range(T):
+        g = tf.nn.conv2d(tf.concat([x[:, t], h], -1), kernel, [1, 1, 1, 1], "SAME") + bias
+        i, f, o, u = tf.split(g, 4, axis=-1)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(u)
+        h = tf.sigmoid(o) * tf.tanh(c)
+        reference.append(h)
+    reference = tf.stack(reference, axis=1)
+    grads = tf.gradients(tf.reduce_sum(out * weights), [x, kernel, bias])
+    expected = tf.gradients(tf.reduce_sum(reference * weights), [x, kernel, bias])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        (y, y_ref), got, want = sess.run([(out, reference), grads, expected])
+    np.testing.assert_allclose(y, y_ref, atol=1e-5)
+    for name, a, b in zip(("input", "kernel", "bias"), got, want):
+        assert np.abs(b).max() > 1e-2, name
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=name)
+
+
 def test_sequence_batch_norm_uses_batch_and_time_statistics(graph, rng):
     x = rng.normal(3.0, 2.0, (3, 5, 4, 4, 2)).astype(np.float32)
     x[:, :, :, :, 1] *= np.arange(1, 6)[None, :, None, None]  # statistics vary over time
-    y = ops.seq_batch_norm(tf.constant(x), is_training=True)
+    y = ops.seq_batch_norm(tf.constant(x), is_training=True, decay=0.5)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         out = sess.run(y)
+        sess.run(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+        mean, var = sess.run(["seq_bn/moving_mean:0", "seq_bn/moving_variance:0"])
     expected = (x - x.mean((0, 1, 2, 3))) / np.sqrt(x.var((0, 1, 2, 3)) + 1e-3)
     np.testing.assert_allclose(out, expected, atol=1e-4)
+    np.testing.assert_allclose(mean, 0.5 * x.mean((0, 1, 2, 3)), rtol=1e-5)
+    np.testing.assert_allclose(var, 0.5 + 0.5 * x.var((0, 1, 2, 3)), rtol=1e-5)  # biased
     # Per-timestep statistics would give a different result.
     assert np.abs(out - (x - x.mean((0, 2, 3), keepdims=True))
                   / np.sqrt(x.var((0, 2, 3), keepdims=True) + 1e-3)).max() > 0.1
