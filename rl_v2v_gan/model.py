@@ -180,32 +180,38 @@ class TrainGraph(object):
         return Step(inputs, op, metrics)
 
     # -- Algorithm 1 --------------------------------------------------------
+    def _collect_losses(self, d, i):
+        """Candidates, greedy-by-Q or random action, and rewards for the states
+        `i["s"]` (p frames) of domain d; every network in inference mode."""
+        n, cfg = self.nets, self.cfg
+        s, p = i["s"], i["p"]
+        a1, a2 = candidates(n, d, s, p, is_training=False)
+        Q = getattr(n, "Q_" + d)
+        q1, q2 = score_candidates(Q, s, p, a1, a2, is_training=False)
+        a = tf.where(i["greedy"], tf.where(q1 >= q2, a1, a2), i["random_a"])
+        lam_rr, lam_rc = ((cfg.lambda_rx, cfg.lambda_rcx) if d == "X"
+                          else (cfg.lambda_ry, cfg.lambda_rcy))
+        frame_loss = (adversarial_cost(n, d, a[:, None])                  # L_g
+                      + lam_rr * pixel_error(a, i["a_true"])             # L_rr
+                      + lam_rc * pixel_error(a2, i["a_true"]))           # L_rc
+        video, lengths = ops.append_frame(s, p, a)
+        video_loss = cfg.lambda_v * adversarial_cost(n, d, video, lengths)  # lambda_v L_v
+        terminal = tf.equal(p + 1, self.T)
+        reward = reward_from_loss(tf.where(terminal, video_loss, frame_loss))
+        return {"action": a, "reward": reward, "q1": q1, "q2": q2}
+
     def _collect_step(self, d):
-        """New transitions for states of domain d (Algorithm 1, inner `else`):
-        candidates, greedy-by-Q or random action, and rewards, in one call.
+        """New transitions for states of domain d (Algorithm 1, inner `else`) in
+        one call, split across the towers (any number of states).
 
         Inputs: s (clips padded to T), p (1..T-1 valid frames), greedy (bool),
         random_a (a random real frame), a_true (the real next frame).
         """
-        n, cfg = self.nets, self.cfg
         inputs = self._placeholders(s="clip", p="int", greedy="bool", random_a="frame",
                                     a_true="frame")
-        s, p = inputs["s"], inputs["p"]
-        with tf.name_scope("collect_" + d):
-            a1, a2 = candidates(n, d, s, p, is_training=False)
-            Q = getattr(n, "Q_" + d)
-            q1, q2 = score_candidates(Q, s, p, a1, a2, is_training=False)
-            a = tf.where(inputs["greedy"], tf.where(q1 >= q2, a1, a2), inputs["random_a"])
-            lam_rr, lam_rc = ((cfg.lambda_rx, cfg.lambda_rcx) if d == "X"
-                              else (cfg.lambda_ry, cfg.lambda_rcy))
-            frame_loss = (adversarial_cost(n, d, a[:, None])                  # L_g
-                          + lam_rr * pixel_error(a, inputs["a_true"])        # L_rr
-                          + lam_rc * pixel_error(a2, inputs["a_true"]))      # L_rc
-            video, lengths = ops.append_frame(s, p, a)
-            video_loss = cfg.lambda_v * adversarial_cost(n, d, video, lengths)  # lambda_v L_v
-            terminal = tf.equal(p + 1, self.T)
-            reward = reward_from_loss(tf.where(terminal, video_loss, frame_loss))
-        return Step(inputs, None, {"action": a, "reward": reward, "q1": q1, "q2": q2})
+        metrics = parallel.towers_any_batch(lambda i: self._collect_losses(d, i), inputs,
+                                            self.devices, "collect_" + d)
+        return Step(inputs, None, metrics)
 
     def _ddpg_losses(self, d, i):
         """Critic regression to r + γ(1 - terminal) Q'(s', μ'(s')) and the DDPG

@@ -43,6 +43,25 @@ def towers(fn, inputs, devices, name):
     return results
 
 
+def towers_any_batch(fn, inputs, devices, name):
+    """`towers` for inference calls whose batch need not divide by the number
+    of towers (e.g. Algorithm 1's n new transitions): the batch is padded with
+    copies of its first row up to a multiple, split, run, and the per-tower
+    outputs (dict of `[batch, ...]` tensors) are concatenated with the padding
+    dropped. One device: `fn(inputs)` unchanged.
+    """
+    k = len(devices)
+    if k == 1:
+        return towers(fn, inputs, devices, name)[0]
+    n = tf.shape(next(iter(inputs.values())))[0]
+    pad = tf.mod(-n, k)
+    padded = {key: tf.concat([v, tf.tile(v[:1], tf.concat([[pad], tf.ones_like(tf.shape(v)[1:])],
+                                                           0))], 0)
+              for key, v in inputs.items()}
+    results = towers(fn, padded, devices, name)
+    return {key: tf.concat([r[key] for r in results], 0)[:n] for key in results[0]}
+
+
 def average_gradients(optimizer, losses, var_list, devices):
     """Per-variable mean over towers of `d loss_i / d var` as `(grad, var)` pairs."""
     per_tower = []

@@ -39,6 +39,29 @@ def test_averaged_tower_gradients_equal_single_tower_gradient(rng, towers):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+def test_inference_towers_take_any_batch_size(rng):
+    """Algorithm 1's collect call: n states split over 2 or 3 towers (padded
+    when n is not a multiple) give the single-device outputs, in order."""
+    clips = rng.uniform(-1, 1, (5, 3, 16, 16, 3)).astype(np.float32)
+    lengths = np.array([1, 3, 2, 2, 1], np.int32)
+    with tf.Graph().as_default():
+        nets = build_networks(TINY_FILTERS)
+        inputs = {"s": tf.placeholder(tf.float32, [None, 3, 16, 16, 3]),
+                  "p": tf.placeholder(tf.int32, [None])}
+        fn = lambda i: {"y": nets.G_X(i["s"], lengths=i["p"], is_training=False),
+                        "p": i["p"] * 10}
+        outs = [parallel.towers_any_batch(fn, inputs, parallel.tower_devices(k, "cpu"), "c%d" % k)
+                for k in (1, 2, 3)]
+        with tf.Session(config=tf.ConfigProto(device_count={"CPU": 3})) as sess:
+            sess.run(tf.global_variables_initializer())
+            for n in (1, 2, 5):
+                got = sess.run(outs, {inputs["s"]: clips[:n], inputs["p"]: lengths[:n]})
+                for out in got[1:]:
+                    assert out["y"].shape == (n, 3, 16, 16, 3)
+                    np.testing.assert_array_equal(out["p"], lengths[:n] * 10)
+                    np.testing.assert_allclose(out["y"], got[0]["y"], atol=1e-5)
+
+
 def test_tower_devices_and_batch_divisibility():
     assert parallel.tower_devices(3, "cpu") == ["/cpu:0", "/cpu:1", "/cpu:2"]
     with pytest.raises(UserError, match="--batch_size .* divisible by --num_gpus"):
