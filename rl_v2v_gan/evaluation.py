@@ -44,7 +44,7 @@ from tqdm import tqdm
 from . import checkpoints, config, data, metrics, video_io
 from .errors import UserError
 from .networks import build_networks
-from .tf_compat import tf
+from .tf_compat import OwnsSession, tf
 from .training import session_config
 
 GENERATORS = ("G_X", "G_Y")
@@ -85,7 +85,7 @@ def resolve_checkpoint(args):
     return path, directory
 
 
-class Generators(object):
+class Generators(OwnsSession):
     """`G_X` and `G_Y` of a checkpoint in inference mode, in their own graph and session.
 
     Attributes: `path` (the checkpoint prefix), `directory` (its folder),
@@ -133,15 +133,6 @@ class Generators(object):
                    for i in tqdm(starts, desc=progress, unit="batch", disable=progress is None,
                                  leave=False, dynamic_ncols=True)]
         return np.concatenate(outputs) if outputs else clips.copy()
-
-    def close(self):
-        self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def load_generators(args, resolved=None):

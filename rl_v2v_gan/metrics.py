@@ -27,7 +27,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from tqdm import tqdm
 
 from .errors import UserError
-from .tf_compat import tf
+from .tf_compat import OwnsSession, tf
 
 Scores = collections.namedtuple("Scores", "per_frame mean")
 
@@ -121,7 +121,7 @@ def _import_graph_def(graph_def, **kwargs):
                                    "names input_name/output_name): %s" % e)
 
 
-class InceptionFeatures(object):
+class InceptionFeatures(OwnsSession):
     """Frame embeddings by a frozen Inception-v3 GraphDef: pool_3, 2048-d.
 
     The TTUR network of Heusel et al., "GANs trained by a two time-scale
@@ -185,15 +185,6 @@ class InceptionFeatures(object):
         if frame.shape[:2] != (H, W):
             frame = cv2.resize(frame, (W, H), interpolation=cv2.INTER_LINEAR)
         return frame
-
-    def close(self):
-        self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def _static_input_size(graph_def, input_name):

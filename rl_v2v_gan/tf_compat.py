@@ -11,4 +11,20 @@ import tensorflow.compat.v1 as tf  # noqa: E402
 tf.logging.set_verbosity(tf.logging.ERROR)
 tf.disable_v2_behavior()
 
-__all__ = ["tf"]
+
+
+class OwnsSession(object):
+    """Base of objects that own a `self.session`: `close()` it, or use the
+    object as a context manager."""
+
+    def close(self):
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+__all__ = ["tf", "OwnsSession"]
