@@ -110,14 +110,17 @@ def L_vY(d_y_real, d_y_style, d_y_fake):
                        fake=[(d_y_fake[:, 0], None), (d_y_fake[:, 1], None)])
 
 
+WEIGHT_OF = {"L_g_X": None, "L_g_Y": None, "L_rr_X": "lambda_rx", "L_rr_Y": "lambda_ry",
+             "L_rc_X": "lambda_rcx", "L_rc_Y": "lambda_rcy", "L_v": "lambda_v"}
+
+
 def total(terms, weights):
     """Weighted total of eq. (10): L_g^X + L_g^Y + lambda_rx L_rr^X + lambda_ry L_rr^Y
     + lambda_rcx L_rc^X + lambda_rcy L_rc^Y + lambda_v L_v.
 
-    terms: dict with scalars `L_g_X, L_g_Y, L_rr_X, L_rr_Y, L_rc_X, L_rc_Y, L_v`;
+    terms: dict with (some of) the scalars `L_g_X, L_g_Y, L_rr_X, L_rr_Y,
+    L_rc_X, L_rc_Y, L_v`, missing ones count as 0 (a part of the sum);
     weights: dict with `lambda_rx, lambda_ry, lambda_rcx, lambda_rcy, lambda_v`.
     """
-    return (terms["L_g_X"] + terms["L_g_Y"]
-            + weights["lambda_rx"] * terms["L_rr_X"] + weights["lambda_ry"] * terms["L_rr_Y"]
-            + weights["lambda_rcx"] * terms["L_rc_X"] + weights["lambda_rcy"] * terms["L_rc_Y"]
-            + weights["lambda_v"] * terms["L_v"])
+    return tf.add_n([terms[k] * (weights[w] if w else 1.0)
+                     for k, w in sorted(WEIGHT_OF.items()) if k in terms])

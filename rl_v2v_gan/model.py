@@ -115,16 +115,21 @@ class TrainGraph(object):
                  "int": (tf.int32, [None]), "bool": (tf.bool, [None]), "float": (tf.float32, [None])}
         return {name: tf.placeholder(*kinds[kind], name=name) for name, kind in specs.items()}
 
-    def _train(self, name, fn, inputs, groups):
-        """Towers of `fn` and one averaged step per `(loss_key, optimizer, symbols)`
-        on the trainable variables of those networks; batch-norm updates of the
-        towers run with it. Returns (op, metrics averaged over towers)."""
-        results = parallel.towers(fn, inputs, self.devices, name)
+    def _train(self, name, parts, inputs, groups):
+        """Towers of a step and one averaged optimizer step per `(loss_key,
+        optimizer, symbols)` on the trainable variables of those networks;
+        batch-norm updates of the towers run with it. `parts(inputs)` gives the
+        callables building the step's losses, differentiated one after the
+        other (`parallel.part_gradients`). Returns (op, metrics averaged over
+        towers)."""
+        objectives = {key: lambda symbols=symbols: variables(self.nets, symbols)
+                      for key, _, symbols in groups}
+        results = parallel.towers(lambda i: parallel.part_gradients(parts(i), objectives),
+                                  inputs, self.devices, name)
         stats = parallel.update_ops(name + "/")
-        op = tf.group(*[parallel.minimize(self.opt[opt], [r[key] for r in results],
-                                          variables(self.nets, symbols), self.devices, after=stats)
-                        for key, opt, symbols in groups])
-        metrics = {k: tf.add_n([r[k] for r in results]) / len(results) for k in results[0]}
+        op = tf.group(*[parallel.apply(self.opt[opt], parallel.average([g[key] for _, g in results]),
+                                       after=stats) for key, opt, _ in groups])
+        metrics = {k: tf.add_n([m[k] for m, _ in results]) / len(results) for k in results[0][0]}
         return op, metrics
 
     def _target_pairs(self):
@@ -134,48 +139,61 @@ class TrainGraph(object):
         return targets, [source[v.op.name[len("target_"):]] for v in targets]
 
     # -- pre-training on eq. (10) -----------------------------------------
-    def _pretrain_losses(self, i):
-        """All terms of eq. (10) on clips x, y, z, images Z_hat and recycle steps."""
-        n = self.nets
-        x = i["x"]
-        yz = tf.concat([i["y"], i["z"]], axis=0)              # Y ∪ Z: domain Y inputs
-        B, n_y, n_yz = tf.shape(x)[0], tf.shape(i["y"])[0], tf.shape(yz)[0]
-        gy_x = n.G_Y(x)                                       # [B, T, H, W, 3] X -> Y
-        gx_yz = n.G_X(yz)                                     # [2B, T, H, W, 3] Y, Z -> X
+    def _pretrain_parts(self, i):
+        """Eq. (10) on clips x, y, z, images Z_hat and recycle steps, in three
+        parts differentiated one after the other (only one part's activations
+        alive at a time): the Y -> X side (G_X on Y ∪ Z, D_X's frame and video
+        terms, L_rc^Y), the X -> Y side (G_Y on X, D_Y's terms, L_rc^X), and
+        the recurrent terms with the L2 penalties. Each part returns its terms
+        and its shares of G_loss and D_loss."""
+        n, cfg = self.nets, self.cfg
+        x, y, z_hat = i["x"], i["y"], i["z_hat"]
+        yz = tf.concat([y, i["z"]], axis=0)                   # Y ∪ Z: domain Y inputs
+        B, n_y, n_yz = tf.shape(x)[0], tf.shape(y)[0], tf.shape(yz)[0]
+        weights = {k: getattr(cfg, k) for k in
+                   ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v")}
+
+        def part(terms, d_frame=0.0, d_video=0.0):
+            return dict(terms, G_loss=losses.total(terms, weights), D_frame_loss=d_frame,
+                        D_video_loss=d_video, D_loss=d_frame + cfg.lambda_v * d_video)
+
         # (choice) Each discriminator sees real and translated inputs in one
         # call (one batch-norm batch): frames as clips of length 1, then videos.
-        dx_frames = losses.frame_logits(n.D_X, tf.concat([x, gx_yz], 0))
-        dy_frames = losses.frame_logits(n.D_Y, tf.concat([i["y"], gy_x], 0))
-        dy_images = n.D_Y(i["z_hat"][:, None])
-        dx_video = n.D_X(tf.concat([x, gx_yz], 0))
-        dy_video = n.D_Y(tf.concat([yz, gy_x], 0))
-        adv_gx = losses.L_g_X(dx_frames[:B], dx_frames[B:])
-        adv_gy = losses.L_g_Y(dy_frames[:n_y], dy_images, dy_frames[n_y:])
-        v_x = losses.L_vX(dx_video[:B], dx_video[B:])
-        v_y = losses.L_vY(dy_video[:n_y], dy_video[n_y:n_yz], dy_video[n_yz:])
-        terms = {
-            "L_g_X": adv_gx.g_loss, "L_g_Y": adv_gy.g_loss,
-            "L_rr_X": losses.L_rr(x, n.P_X(x)), "L_rr_Y": losses.L_rr(yz, n.P_Y(yz)),
-            "L_rc_X": losses.L_rc(x, i["t_x"], recycle(n.G_X, n.P_Y, gy_x, i["t_x"])),
-            "L_rc_Y": losses.L_rc(yz, i["t_yz"], recycle(n.G_Y, n.P_X, gx_yz, i["t_yz"])),
-            "L_v": v_x.g_loss + v_y.g_loss,
-        }
-        weights = {k: getattr(self.cfg, k) for k in
-                   ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v")}
-        out = dict(terms)
-        out["G_loss"] = losses.total(terms, weights) + l2(n, POLICY)
-        out["D_frame_loss"] = adv_gx.d_loss + adv_gy.d_loss
-        out["D_video_loss"] = v_x.d_loss + v_y.d_loss
-        out["D_loss"] = (out["D_frame_loss"] + self.cfg.lambda_v * out["D_video_loss"]
-                         + l2(n, DISCRIMINATORS))
-        return out
+        def y_to_x():
+            gx_yz = n.G_X(yz)                                 # [2B, T, H, W, 3] Y, Z -> X
+            real_fake = tf.concat([x, gx_yz], 0)
+            frames, videos = losses.frame_logits(n.D_X, real_fake), n.D_X(real_fake)
+            adv = losses.L_g_X(frames[:B], frames[B:])
+            video = losses.L_vX(videos[:B], videos[B:])
+            return part({"L_g_X": adv.g_loss, "L_v": video.g_loss,
+                         "L_rc_Y": losses.L_rc(yz, i["t_yz"],
+                                               recycle(n.G_Y, n.P_X, gx_yz, i["t_yz"]))},
+                        adv.d_loss, video.d_loss)
+
+        def x_to_y():
+            gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
+            frames = losses.frame_logits(n.D_Y, tf.concat([y, gy_x], 0))
+            videos = n.D_Y(tf.concat([yz, gy_x], 0))
+            adv = losses.L_g_Y(frames[:n_y], n.D_Y(z_hat[:, None]), frames[n_y:])
+            video = losses.L_vY(videos[:n_y], videos[n_y:n_yz], videos[n_yz:])
+            return part({"L_g_Y": adv.g_loss, "L_v": video.g_loss,
+                         "L_rc_X": losses.L_rc(x, i["t_x"], recycle(n.G_X, n.P_Y, gy_x, i["t_x"]))},
+                        adv.d_loss, video.d_loss)
+
+        def recurrent():
+            out = part({"L_rr_X": losses.L_rr(x, n.P_X(x)), "L_rr_Y": losses.L_rr(yz, n.P_Y(yz))})
+            out["G_loss"] += l2(n, POLICY)
+            out["D_loss"] += l2(n, DISCRIMINATORS)
+            return out
+
+        return [y_to_x, x_to_y, recurrent]
 
     def _pretrain_step(self):
         """Gradient descent on eq. (10): G, P minimize L, D maximize it (paper §5
         'pre-trained weights'; with --rl_epochs 0 the no-RL ablation)."""
         inputs = self._placeholders(x="clip", y="clip", z="clip", z_hat="frame",
                                     t_x="int", t_yz="int")
-        op, metrics = self._train("pretrain", self._pretrain_losses, inputs, [
+        op, metrics = self._train("pretrain", self._pretrain_parts, inputs, [
             ("G_loss", "G", POLICY), ("D_loss", "D", DISCRIMINATORS)])
         return Step(inputs, op, metrics)
 
@@ -240,7 +258,7 @@ class TrainGraph(object):
         """Critic and actor updates on a batch B̄ of domain d (Algorithm 1); the
         soft target update is chained after it in `__init__`."""
         inputs = self._placeholders(s="clip", p="int", a="frame", r="float")
-        op, metrics = self._train("ddpg_" + d, lambda i: self._ddpg_losses(d, i), inputs, [
+        op, metrics = self._train("ddpg_" + d, lambda i: [lambda: self._ddpg_losses(d, i)], inputs, [
             ("critic_loss", "Q", ["Q_" + d]), ("actor_loss", "mu", POLICY)])
         return Step(inputs, op, metrics)
 
@@ -285,6 +303,6 @@ class TrainGraph(object):
         them one after the other). Inputs: clips, t (1..T), style (Z clip), z_hat.
         """
         inputs = self._placeholders(clips="clip", t="int", style="bool", z_hat="frame")
-        op, metrics = self._train("d_update_" + d, lambda i: self._discriminator_losses(d, i),
-                                  inputs, [("D_loss", "D", DISCRIMINATORS)])
+        op, metrics = self._train("d_update_" + d,
+                                  lambda i: [lambda: self._discriminator_losses(d, i)], inputs, [("D_loss", "D", DISCRIMINATORS)])
         return Step(inputs, op, metrics)

@@ -62,12 +62,38 @@ def towers_any_batch(fn, inputs, devices, name):
     return {key: tf.concat([r[key] for r in results], 0)[:n] for key in results[0]}
 
 
-def average_gradients(optimizer, losses, var_list, devices):
-    """Per-variable mean over towers of `d loss_i / d var` as `(grad, var)` pairs."""
-    per_tower = []
-    for loss, device in zip(losses, devices):
-        with tf.device(device):
-            per_tower.append(optimizer.compute_gradients(loss, var_list=var_list))
+def part_gradients(parts, objectives):
+    """Build the loss `parts` one after another, differentiating each as it comes.
+
+    parts: callables, each building a dict of loss terms; objectives:
+    `{loss_key: callable returning the variables}` (networks create their
+    variables on their first call, inside some part). Part k + 1 is built
+    under a control dependency on part k's gradients, so at run time only one
+    part's forward activations are alive at once: the gradient of the summed
+    losses, with the peak memory of the largest part. Returns (terms summed
+    over the parts, `{loss_key: [(grad, var)]}`).
+    """
+    totals, deps, grads = {}, [], {key: {} for key in objectives}
+    for part in parts:
+        with tf.control_dependencies(deps):
+            terms = part()
+        deps = []
+        for key, var_list in objectives.items():
+            if key not in terms:
+                continue
+            var_list = var_list()
+            for var, g in zip(var_list, tf.gradients(terms[key], var_list)):
+                if g is not None:
+                    grads[key][var] = grads[key][var] + g if var in grads[key] else g
+                    deps.append(g)
+        for key, value in terms.items():
+            totals[key] = totals[key] + value if key in totals else value
+    return totals, {key: [(grads[key].get(var), var) for var in var_list()]
+                    for key, var_list in objectives.items()}
+
+
+def average(per_tower):
+    """Per-variable mean over towers of their `[(grad, var)]` lists."""
     if len(per_tower) == 1:
         return per_tower[0]
     averaged = []
@@ -78,15 +104,23 @@ def average_gradients(optimizer, losses, var_list, devices):
     return averaged
 
 
-def minimize(optimizer, losses, var_list, devices, global_step=None, after=()):
-    """One optimizer step on the tower-averaged gradients of `losses`, applied
-    after the ops `after` (e.g. batch-norm updates). The gradients are built
-    outside that dependency so no control edge enters the recurrent loops."""
-    grads = average_gradients(optimizer, losses, var_list, devices)
+def average_gradients(losses, var_list, devices):
+    """Per-variable mean over towers of `d loss_i / d var` as `(grad, var)` pairs."""
+    per_tower = []
+    for loss, device in zip(losses, devices):
+        with tf.device(device):
+            per_tower.append(list(zip(tf.gradients(loss, var_list), var_list)))
+    return average(per_tower)
+
+
+def apply(optimizer, grads, after=()):
+    """One optimizer step on `(grad, var)` pairs, after the ops `after` (e.g.
+    batch-norm updates). The gradients are built outside that dependency so no
+    control edge enters the recurrent loops."""
     # The scope names the optimizer's own variables (beta powers) after it,
     # whatever other optimizers the graph holds.
     with tf.control_dependencies(list(after)), tf.variable_scope(optimizer.get_name()):
-        return optimizer.apply_gradients(grads, global_step=global_step)
+        return optimizer.apply_gradients(grads)
 
 
 def update_ops(scope):

@@ -20,8 +20,7 @@ def _averaged_gradients(num_towers, clips):
         losses = [r["loss"] for r in parallel.towers(
             lambda i: {"loss": tf.reduce_mean(tf.square(
                 nets.G_X(i["x"], is_training=False) - i["x"]))}, {"x": x}, devices, "t")]
-        opt = tf.train.GradientDescentOptimizer(1.0)
-        pairs = parallel.average_gradients(opt, losses, nets.G_X.variables(True), devices)
+        pairs = parallel.average_gradients(losses, nets.G_X.variables(True), devices)
         config = tf.ConfigProto(device_count={"CPU": 4})
         with tf.Session(config=config) as sess:
             sess.run(tf.global_variables_initializer())
@@ -37,6 +36,34 @@ def test_averaged_tower_gradients_equal_single_tower_gradient(rng, towers):
     assert {"/device:CPU:%d" % i for i in range(towers)} <= devices
     for a, b in zip(single, multi):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_part_gradients_sum_to_the_gradient_of_the_summed_loss(graph, rng):
+    """Parts differentiated one after the other (the pre-training step's three
+    sides of eq. 10) give the gradient of their summed losses, and each part's
+    forward ops wait for the previous part's gradients."""
+    clips = tf.placeholder(tf.float32, [2, 3, 16, 16, 3])   # D_X's variables are created
+    nets = build_networks(TINY_FILTERS)                      # in part 2: init needs no feed
+    g_loss = lambda: tf.reduce_mean(tf.square(nets.G_X(clips) - clips))
+    d_loss = lambda: tf.reduce_mean(nets.D_X(clips))
+    parts = [lambda: {"loss": g_loss(), "metric": tf.constant(1.0)},
+             lambda: {"loss": d_loss() + g_loss(), "metric": tf.constant(2.0)}]
+    var_list = lambda: nets.G_X.variables(True) + nets.D_X.variables(True)
+    before = set(tf.get_default_graph().get_operations())
+    totals, grads = parallel.part_gradients(parts, {"loss": var_list})
+    var_list = var_list()
+    assert [v for _, v in grads["loss"]] == var_list and len(var_list) > 20
+    second = [op for op in tf.get_default_graph().get_operations()
+              if op not in before and op.name.startswith("D_X/") and op.control_inputs]
+    expected = tf.gradients(g_loss() + d_loss() + g_loss(), var_list)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, want, metric = sess.run([[g for g, _ in grads["loss"]], expected, totals["metric"]],
+                                     {clips: rng.uniform(-1, 1, (2, 3, 16, 16, 3))})
+    assert second, "the second part is not ordered after the first part's gradients"
+    assert metric == 3.0
+    for a, b, v in zip(got, want, var_list):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6, err_msg=v.name)
 
 
 def test_inference_towers_take_any_batch_size(rng):
