@@ -1,0 +1,803 @@
+"""What one training step of RL-V2V-GAN costs on this machine (not a test).
+
+    python bench/benchmark.py [--quick] [--json PATH] [--grappler on|off]
+
+For each configuration a fresh subprocess builds the real training graph
+(`TrainGraph` through `training.Trainer`, on a generated synthetic dataset),
+runs warm-up steps, then times the step and reports:
+
+- FLOPs per step: TensorFlow's registered flop statistics (the numbers
+  `tf.profiler.profile(cmd='scope', options=float_operation())` gives per op)
+  for every op the step's fetches reach, each multiplied by how often it runs:
+  the trip count of its `tf.scan` while loop(s), 1 outside loops. The raw
+  profiler total counts a loop body once and misses ops with unknown batch
+  size, so placeholders are given a static batch here (`StaticTrainGraph`).
+- seconds per step: median of `--steps` timed steps after `--warmup` steps
+  (the first run of a graph pays for Grappler and allocations);
+- achieved GFLOP/s, and utilization = achieved / peak, where peak is the
+  best fp32 rate of a 2048x2048 matmul or a [8, 64, 64, 256] 3x3 -> 256
+  convolution measured in the same run (at the start and at the end);
+- peak RSS of the subprocess (`getrusage`), and frames/s = batch * T / s.
+
+Sections: the default configuration (T=16, 64x64, batch 4, filters 64 128
+256) and a sweep over T, H=W and batch (`--sweep axes`: one axis at a time
+around `--sweep_base`, T=4, 32x32, batch 2; `--sweep grid`: every combination); one Algorithm-1
+iteration (collect m new transitions, DDPG update, discriminator update)
+against one pre-training step at `--rl_shape`; and `G_Y` alone, one Adam
+step on mean((G_Y(x) - x)^2) at `--gy_shape`, also rated by the analytic
+FLOPs of its convolutions (ConvLSTM: the input-to-gate conv over T frames
+and the hidden-to-gate conv over T - 1 steps; backward = 2x forward).
+
+A configuration whose predicted peak RSS (from the runs before it) exceeds
+`--mem_limit_gb` is not run, only its FLOPs are counted; each subprocess
+also runs under RLIMIT_DATA so an underestimate fails cleanly with "out of
+memory" instead of waking the kernel's OOM killer. Prints Markdown tables;
+`--json PATH` writes every number. docs/performance.md has the method and
+the results measured on the development machine.
+"""
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+DEFAULT = dict(T=16, H=64, batch=4)
+DEFAULT_FILTERS = [64, 128, 256]
+SWEEP = dict(T=[4, 8, 16], H=[32, 64, 128], batch=[1, 2, 4, 8])
+SWEEP_BASE = [4, 32, 2]
+QUICK_FILTERS = [8, 16, 32]
+RESULT = "BENCH_RESULT "
+GB = float(1 << 30)
+TARGETS = dict(utilization=0.40, rl_ratio=1.5, gy_conv_gflops=110.0)
+
+
+# -- measurements (run inside worker subprocesses) ---------------------------
+def tf_module():
+    from rl_v2v_gan.tf_compat import tf
+    return tf
+
+
+def peak_rss_gb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else 0.5 * (values[n // 2 - 1] + values[n // 2])
+
+
+def time_calls(call, warmup, steps):
+    """Seconds of `steps` calls of `call()` after `warmup` untimed ones."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def session_config(grappler):
+    from rl_v2v_gan import training
+    return training.session_config(argparse.Namespace(num_gpus=1, grappler=grappler))
+
+
+def measure_peak(spec):
+    """Best-of-`repeats` fp32 GFLOP/s of a large matmul and a large conv2d."""
+    tf = tf_module()
+    import numpy as np
+    n, (b, h, c) = 2048, (8, 64, 256)
+    graph = tf.Graph()
+    with graph.as_default():
+        init = lambda shape: tf.constant_initializer(
+            np.random.RandomState(0).uniform(-1, 1, shape).astype(np.float32))
+        a = tf.get_variable("a", [n, n], initializer=init([n, n]))
+        bm = tf.get_variable("b", [n, n], initializer=init([n, n]))
+        x = tf.get_variable("x", [b, h, h, c], initializer=init([b, h, h, c]))
+        w = tf.get_variable("w", [3, 3, c, c], initializer=init([3, 3, c, c]))
+        # A tiny reduction as the fetch so that no big output is copied out.
+        ops = {"matmul": (tf.reduce_sum(tf.matmul(a, bm)[0]), 2.0 * n ** 3),
+               "conv": (tf.reduce_sum(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")[0, 0, 0]),
+                        2.0 * b * h * h * 9 * c * c)}
+        # Grappler on: without it the matmul runs on Eigen, not oneDNN.
+        sess = tf.Session(config=session_config("on"))
+        sess.run(tf.global_variables_initializer())
+        out = {}
+        for name, (op, flops) in ops.items():
+            times = time_calls(lambda: sess.run(op), 2, spec["repeats"])
+            out[name + "_gflops"] = flops / min(times) / 1e9
+            out[name + "_gflops_median"] = flops / median(times) / 1e9
+        sess.close()
+    out["peak_gflops"] = max(out["matmul_gflops"], out["conv_gflops"])
+    out["tensorflow"] = tf.__version__
+    return out
+
+
+def reachable_ops(fetches):
+    """The ops a `Session.run(fetches)` executes: everything the fetches depend on."""
+    todo = [f if hasattr(f, "type") else f.op for f in fetches]
+    seen = {op.name: op for op in todo}
+    while todo:
+        op = todo.pop()
+        for dep in [t.op for t in op.inputs] + list(op.control_inputs):
+            if dep.name not in seen:
+                seen[dep.name] = dep
+                todo.append(dep)
+    return list(seen.values())
+
+
+def trip_count(op):
+    """How many times `op` runs per `Session.run`: the product of the
+    (static) iteration counts of the while loops around it (`tf.scan` and
+    the gradient loops built from it); 1 outside loops."""
+    tf = tf_module()
+    count, ctx = 1, getattr(op, "_control_flow_context", None)
+    while ctx is not None:
+        limit = getattr(ctx, "maximum_iterations", None)
+        if limit is None or limit.op.type != "Const":
+            raise ValueError("%s: loop without a static iteration count" % op.name)
+        count *= int(tf.make_ndarray(limit.op.get_attr("value")))
+        ctx = ctx.outer_context
+    return count
+
+
+CONV_TYPES = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
+
+
+def profiler_flops(graph):
+    """`{op name: FLOPs}` of one run of each op, from the TF profiler (static
+    shapes needed), and the profiler's own total (every op once)."""
+    tf = tf_module()
+    options = tf.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    with contextlib.redirect_stdout(sys.stderr):
+        root = tf.profiler.profile(graph, cmd="scope", options=options)
+    per_op, todo = {}, list(root.children)
+    while todo:
+        node = todo.pop()
+        if node.float_ops:
+            per_op[node.name] = node.float_ops
+        todo.extend(node.children)
+    return per_op, int(root.total_float_ops)
+
+
+def count_flops(per_op, calls):
+    """FLOPs of one step made of the session calls `calls` (lists of fetches):
+    each op a call reaches counts `per_op[name] * trip_count(op)`. Returns the
+    total, per op type, conv (Conv2D and its two gradients) and matmul FLOPs."""
+    by_type, uncounted = {}, set()
+    for fetches in calls:
+        for op in reachable_ops(fetches):
+            if op.name in per_op:
+                by_type[op.type] = by_type.get(op.type, 0) + per_op[op.name] * trip_count(op)
+            elif op.type in CONV_TYPES + ("MatMul",):
+                uncounted.add(op.name)        # shapes unknown: would be missed
+    return {"flops": sum(by_type.values()), "flops_by_type": by_type,
+            "conv_flops": sum(by_type.get(t, 0) for t in CONV_TYPES),
+            "matmul_flops": by_type.get("MatMul", 0), "uncounted_ops": sorted(uncounted)}
+
+
+def static_train_graph_class():
+    """`TrainGraph` with a static batch size in every placeholder (the
+    profiler's flop statistics need complete shapes): --batch_size clips,
+    `t_yz` 2 * batch_size steps. Everything else is the real graph."""
+    from rl_v2v_gan import model
+    tf = tf_module()
+
+    class StaticTrainGraph(model.TrainGraph):
+        def _placeholders(self, **specs):
+            B = self.cfg.batch_size
+            shapes = {"clip": [B] + self.clip_shape[1:], "frame": [B] + self.frame_shape[1:]}
+            dtypes = {"int": tf.int32, "bool": tf.bool, "float": tf.float32}
+            out = {}
+            for name, kind in specs.items():
+                batch = 2 * B if name == "t_yz" else B
+                out[name] = tf.placeholder(dtypes.get(kind, tf.float32),
+                                           shapes.get(kind, [batch]), name=name)
+            return out
+    return StaticTrainGraph
+
+
+def train_args(spec, data_dir):
+    from rl_v2v_gan import config
+    argv = ["--mode", "train", "--dataset", "synthetic", "--data_dir", data_dir,
+            "--checkpoint_dir", os.path.join(data_dir, "checkpoints"),
+            "--input_shape", str(spec["T"]), str(spec["H"]), str(spec["H"]), "3",
+            "--batch_size", str(spec["batch"]), "--grappler", spec["grappler"],
+            "--filters"] + [str(f) for f in spec["filters"]]
+    # sigma1 = 0: every Algorithm-1 iteration collects m new transitions (the
+    # first iterations, and the most expensive ones: no replay).
+    return config.parse_args(argv + (["--sigma1", "0"] if spec["kind"] == "rl" else []))
+
+
+def phase_calls(g, phase):
+    """The fetch lists of one step: pre-training; or one Algorithm-1 iteration
+    per domain (collect, DDPG update, discriminator update), as Trainer runs them."""
+    if phase == "pretrain":
+        return {"step": [[g.pretrain.op, g.advance] + list(g.pretrain.metrics.values())]}
+    return {d: [list(g.collect[d].metrics.values()),
+                [g.ddpg[d].op] + list(g.ddpg[d].metrics.values()),
+                [g.d_update[d].op, g.advance] + list(g.d_update[d].metrics.values())]
+            for d in ("X", "Y")}
+
+
+def flops_of_phase(graph, g, phase):
+    """FLOPs per step; for RL the mean over the X and Y iterations."""
+    per_op, static_total = profiler_flops(graph)
+    counts = [count_flops(per_op, calls) for calls in phase_calls(g, phase).values()]
+    out = {k: sum(c[k] for c in counts) / len(counts) for k in ("flops", "conv_flops",
+                                                                 "matmul_flops")}
+    out["tfprof_static_flops"] = static_total
+    out["uncounted_ops"] = sorted({n for c in counts for n in c["uncounted_ops"]})
+    out["flops_by_type"] = {t: sum(c["flops_by_type"].get(t, 0) for c in counts) / len(counts)
+                            for t in counts[0]["flops_by_type"]}
+    return out
+
+
+class TimedSession(object):
+    """A Session proxy that records the duration of every `run` call."""
+
+    def __init__(self, sess):
+        self.sess, self.durations = sess, []
+
+    def run(self, *args, **kwargs):
+        start = time.perf_counter()
+        out = self.sess.run(*args, **kwargs)
+        self.durations.append(time.perf_counter() - start)
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self.sess, name)
+
+
+def measure_train(spec):
+    """Time the pre-training step or one Algorithm-1 iteration through Trainer."""
+    import numpy as np
+    from rl_v2v_gan import data, training
+    tf_module()
+    data_dir = tempfile.mkdtemp(prefix="rl_v2v_gan_bench_")
+    try:
+        args = train_args(spec, data_dir)
+        sampler = data.Sampler(data.ensure_dataset(args), seed=0)
+        training.TrainGraph = static_train_graph_class()   # static batch, see above
+        start = time.perf_counter()
+        trainer = training.Trainer(args, spec["kind"], sampler, training.Interrupt())
+        out = {"build_s": time.perf_counter() - start}
+        rng = np.random.RandomState(0)
+        timed = trainer.sess = TimedSession(trainer.sess)
+        if spec["kind"] == "pretrain":
+            start = time.perf_counter()
+            trainer._pretrain_step(rng)
+            out["first_step_s"] = time.perf_counter() - start
+            times = time_calls(lambda: trainer._pretrain_step(rng), spec["warmup"] - 1,
+                               spec["steps"])
+        else:
+            # Alternate a video of X and one of Y: iterations of both domains.
+            videos = sampler.videos()
+            by_domain = [next(v for v in videos if v[0] == m) for m in ("X", "Y")]
+            start = time.perf_counter()
+            for video in by_domain:        # each domain's calls are new to Grappler
+                trainer._rl_step(video, rng)
+            out["first_step_s"] = (time.perf_counter() - start) / 2
+            k = iter(range(10 ** 6))
+            step = lambda: trainer._rl_step(by_domain[next(k) % 2], rng)
+            for _ in range(max(spec["warmup"] - 1, 0) * 2):
+                step()
+            del timed.durations[:]
+            times = time_calls(step, 0, spec["steps"])
+            calls = np.array(timed.durations).reshape(spec["steps"], 3)  # collect, ddpg, d
+            for j, name in enumerate(("collect", "ddpg", "d_update")):
+                out[name + "_s"] = median(calls[:, j].tolist())
+        out.update(times=times, seconds=median(times), rss_gb=peak_rss_gb())
+        trainer.sess = timed.sess
+        start = time.perf_counter()
+        out.update(flops_of_phase(trainer.graph, trainer.g, spec["kind"]))
+        out["count_s"] = time.perf_counter() - start
+        trainer.close()
+        return out
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure_flops_only(spec):
+    """FLOPs of a configuration without running it (the graph is built, not run)."""
+    tf = tf_module()
+    data_dir = tempfile.mkdtemp(prefix="rl_v2v_gan_bench_")
+    try:
+        args = train_args(spec, data_dir)
+        graph = tf.Graph()
+        with graph.as_default():
+            g = static_train_graph_class()(args, spec["kind"])
+        return flops_of_phase(graph, g, spec["kind"])
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def conv_lstm_layers(T, H, filters):
+    """(steps, size, C_in, filters) of the ConvLSTM layers of one G / P call
+    (networks.auto_encoder: 3 RPB, 3 URB, the output ConvLSTM)."""
+    f1, f2, f3 = filters
+    return [(T, H, 3, f1), (T, H // 2, f1, f2), (T, H // 4, f2, f3),       # RPB_1..3
+            (T, H // 4, f3, f3), (T, H // 2, f3, f2), (T, H, f2, f1),      # URB_1..3
+            (T, H, f1, 3)]                                                 # out_conv_lstm
+
+
+def analytic_gy_conv_flops(batch, T, H, filters, k=3):
+    """Forward FLOPs of the ConvLSTM convolutions of one G_Y call:
+    input-to-gate conv over T frames + hidden-to-gate conv over T - 1 steps,
+    2 * k^2 * C_in * 4F per output position."""
+    total = 0
+    for steps, size, c_in, f in conv_lstm_layers(T, H, filters):
+        per_pixel = 2 * k * k * 4 * f
+        total += batch * size * size * per_pixel * (steps * c_in + (steps - 1) * f)
+    return total
+
+
+def analytic_gy_other_conv_flops(batch, T, H, filters):
+    """Forward FLOPs of G_Y's 1x1 convolutions: the R shortcuts where the
+    width changes (RPB_1..3, URB_2, URB_3) and the output projection 3 -> 3."""
+    f1, f2, f3 = filters
+    pairs = [(H, 3, f1), (H // 2, f1, f2), (H // 4, f2, f3), (H // 2, f3, f2), (H, f2, f1),
+             (H, 3, 3)]
+    return sum(2 * batch * T * size * size * c_in * c_out for size, c_in, c_out in pairs)
+
+
+def measure_gy(spec):
+    """One Adam step on mean((G_Y(x) - x)^2), x: [batch, T, H, H, 3]."""
+    tf = tf_module()
+    import numpy as np
+    from rl_v2v_gan.networks import build_networks
+    B, T, H = spec["batch"], spec["T"], spec["H"]
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, [B, T, H, H, 3], name="x")
+        G_Y = build_networks(spec["filters"], l2=0.0, symbols=("G_Y",)).G_Y
+        loss = tf.reduce_mean(tf.square(G_Y(x) - x))
+        opt = tf.train.AdamOptimizer(1e-4)
+        grads = opt.compute_gradients(loss, var_list=G_Y.variables(trainable_only=True))
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+            step = opt.apply_gradients(grads)
+        sess = tf.Session(config=session_config(spec["grappler"]))
+        sess.run(tf.global_variables_initializer())
+        graph.finalize()
+    feed = {x: np.random.RandomState(0).uniform(-1, 1, x.shape.as_list()).astype(np.float32)}
+    start = time.perf_counter()
+    sess.run(step, feed)
+    out = {"first_step_s": time.perf_counter() - start}
+    times = time_calls(lambda: sess.run(step, feed), spec["warmup"] - 1, spec["steps"])
+    out.update(times=times, seconds=median(times), rss_gb=peak_rss_gb())
+    # Where the time goes: one traced step, summed per op type.
+    tf_run_meta = tf.RunMetadata()
+    sess.run(step, feed, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+             run_metadata=tf_run_meta)
+    out["traced_op_seconds"] = op_type_seconds(tf_run_meta)
+    per_op, out["tfprof_static_flops"] = profiler_flops(graph)
+    out.update(count_flops(per_op, [[step]]))
+    forward = analytic_gy_conv_flops(B, T, H, spec["filters"])
+    out["convlstm_forward_flops"] = forward
+    out["convlstm_step_flops"] = 3 * forward     # forward + backward (2x forward)
+    # Cross-check of the graph count: its forward Conv2D FLOPs against the analytic ones.
+    out["analytic_conv2d_flops"] = forward + analytic_gy_other_conv_flops(B, T, H, spec["filters"])
+    sess.close()
+    return out
+
+
+def op_type_seconds(run_meta):
+    """Seconds of kernel time per op type in a traced step (all devices, threads summed)."""
+    out = {}
+    for dev in run_meta.step_stats.dev_stats:
+        for node in dev.node_stats:
+            label = node.timeline_label
+            kind = label.split(" = ", 1)[1].split("(", 1)[0] if " = " in label else node.node_name
+            out[kind] = out.get(kind, 0.0) + (node.all_end_rel_micros) / 1e6
+    return dict(sorted(out.items(), key=lambda kv: -kv[1])[:15])
+
+
+WORKERS = {"peak": measure_peak, "pretrain": measure_train, "rl": measure_train,
+           "gy": measure_gy, "flops": measure_flops_only}
+
+
+def worker(spec):
+    """Run one measurement in this process; print its JSON on one line."""
+    limit = int(spec["mem_limit_gb"] * GB)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    with contextlib.redirect_stdout(sys.stderr):
+        out = WORKERS[spec["kind"] if spec["kind"] != "flops_only" else "flops"](spec)
+    print(RESULT + json.dumps(out))
+
+
+# -- the driver --------------------------------------------------------------
+def cpu_jiffies():
+    """(busy, steal) CPU time of the whole machine in seconds, from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq) / float(hz), steal / float(hz)
+
+
+def run_worker(spec, log):
+    """Run `spec` in a fresh Python; returns (result dict or None, status).
+
+    The result also has `other_cpu`: CPU time the rest of the machine used
+    while the worker ran, in cores (0 = the benchmark had the machine to
+    itself), and `steal`: time the hypervisor took, in cores."""
+    start, jiffies = time.time(), cpu_jiffies()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    with open(log, "a") as f:
+        f.write("### %s\n%s\n" % (json.dumps(spec), proc.stderr))
+    lines = [l for l in proc.stdout.splitlines() if l.startswith(RESULT)]
+    if proc.returncode == 0 and lines:
+        out = json.loads(lines[-1][len(RESULT):])
+        out["wall_s"] = wall = time.time() - start
+        after, used = cpu_jiffies(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        if jiffies and after:
+            mine = (used.ru_utime + used.ru_stime) - (children.ru_utime + children.ru_stime)
+            out["other_cpu"] = max(after[0] - jiffies[0] - mine, 0.0) / wall
+            out["steal"] = (after[1] - jiffies[1]) / wall
+        return out, "ok"
+    text = proc.stderr.lower()
+    oom = (proc.returncode in (-9, 137) or "resourceexhausted" in text or "oom when" in text
+           or "bad_alloc" in text or "memoryerror" in text or "cannot allocate" in text)
+    tail = [l for l in proc.stderr.strip().splitlines() if l.strip()][-1:] or [""]
+    return None, ("out of memory" if oom else "failed (exit %d: %s)" % (proc.returncode,
+                                                                      tail[0][:120]))
+
+
+def available_gb():
+    """MemAvailable of /proc/meminfo in GB (None if unknown)."""
+    try:
+        with open("/proc/meminfo") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("MemAvailable")) / 2.0 ** 20
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def size_of(cfg):
+    return cfg["batch"] * cfg["T"] * cfg["H"] * cfg["H"]
+
+
+class MemoryModel(object):
+    """Peak RSS predicted per kind of step as a line in batch * T * H * W through
+    the two largest configurations run so far (through 1 GB at size 0 when
+    only one has run); configurations at least as large as one that ran out of
+    memory are not tried."""
+    BASE = 1.0
+
+    def __init__(self, limit_gb):
+        self.limit, self.seen, self.failed = limit_gb, {}, {}
+
+    def add(self, kind, cfg, rss_gb):
+        self.seen.setdefault(kind, {})[size_of(cfg)] = rss_gb
+
+    def fail(self, kind, cfg):
+        self.failed[kind] = min(self.failed.get(kind, float("inf")), size_of(cfg))
+
+    def predict(self, kind, cfg):
+        points = sorted(self.seen.get(kind, {}).items())[-2:]
+        if not points:
+            return None
+        if len(points) == 1:
+            points = [(0, self.BASE)] + points
+        (s1, r1), (s2, r2) = points
+        slope = max(r2 - r1, 0.0) / (s2 - s1)
+        return r2 + slope * (size_of(cfg) - s2)
+
+    def too_big(self, kind, cfg):
+        predicted = self.predict(kind, cfg)
+        if size_of(cfg) >= self.failed.get(kind, float("inf")):
+            return "skipped: a smaller configuration ran out of memory"
+        if predicted is not None and predicted > self.limit:
+            return "skipped: predicted peak RSS %.0f GB > limit %.0f GB" % (predicted, self.limit)
+        free = available_gb()
+        if predicted is not None and free is not None and predicted + 1.0 > free:
+            return "skipped: predicted peak RSS %.0f GB, %.0f GB available" % (predicted, free)
+        return None
+
+
+def train_configs(opts):
+    """The default configuration first, then the sweep, each (T, H, batch) once."""
+    base = dict(zip(("T", "H", "batch"), opts.sweep_base or opts.base))
+    configs = [dict(zip(("T", "H", "batch"), opts.base))]
+    if opts.sweep == "axes":
+        for axis, values in SWEEP.items():
+            configs += [dict(base, **{axis: v}) for v in values]
+    if opts.sweep == "grid":
+        configs += [dict(T=T, H=H, batch=b) for T in SWEEP["T"] for H in SWEEP["H"]
+                    for b in SWEEP["batch"]]
+    unique = []
+    for c in configs:
+        if c not in unique:
+            unique.append(c)
+    return unique
+
+
+def run_training(opts, common, memory, log, runs, save):
+    """Run the pre-training step of `configs` in increasing size (so the memory
+    model learns from small ones); memoized in `runs` by (kind, T, H, batch)."""
+    def run(kind, cfg):
+        key = "%s T=%d H=%d batch=%d" % (kind, cfg["T"], cfg["H"], cfg["batch"])
+        if key in runs:
+            return runs[key]
+        spec = dict(common, kind=kind, filters=opts.filters, **cfg)
+        row = dict(kind=kind, filters=opts.filters, **cfg)
+        skip = memory.too_big(kind, cfg)
+        predicted = memory.predict(kind, cfg)
+        if skip:
+            row["status"] = skip
+        else:
+            print("  running %s ..." % key, file=sys.stderr, flush=True)
+            out, row["status"] = run_worker(spec, log)
+            if out:
+                row.update(out)
+                memory.add(kind, cfg, out["rss_gb"])
+            elif row["status"] == "out of memory":
+                memory.fail(kind, cfg)
+        if "flops" not in row and not opts.quick:
+            print("  counting FLOPs of %s ..." % key, file=sys.stderr, flush=True)
+            out, _ = run_worker(dict(spec, kind="flops_only"), log)
+            row.update(out or {})
+        if predicted is not None:
+            row["predicted_rss_gb"] = predicted
+        runs[key] = row
+        save(runs)
+        return row
+    return run
+
+
+def add_rates(row, peak):
+    if row.get("seconds"):
+        row["gflops"] = row["flops"] / row["seconds"] / 1e9 if "flops" in row else None
+        row["utilization"] = row["gflops"] / peak if row.get("gflops") else None
+        row["frames_per_s"] = row["batch"] * row["T"] / row["seconds"]
+    return row
+
+
+def fmt(value, spec="%.1f", missing="—"):
+    return missing if value is None else spec % value
+
+
+def train_table(rows):
+    lines = ["| T | H×W | batch | GFLOP/step | s/step | GFLOP/s | utilization | peak RSS GB "
+             "| frames/s | other CPU | status |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| %d | %d×%d | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["T"], r["H"], r["H"], r["batch"], fmt(r.get("flops") and r["flops"] / 1e9, "%.0f"),
+            fmt(r.get("seconds"), "%.2f"), fmt(r.get("gflops")),
+            fmt(r.get("utilization") and 100 * r["utilization"], "%.0f%%"),
+            fmt(r.get("rss_gb")), fmt(r.get("frames_per_s"), "%.2f"),
+            fmt(r.get("other_cpu"), "%.2f"), r["status"]))
+    return "\n".join(lines)
+
+
+def main_driver(opts):
+    started = time.time()
+    if opts.quick:
+        opts.filters, opts.base, opts.sweep = QUICK_FILTERS, [4, 32, 1], "none"
+        opts.rl_shape, opts.gy_shape = [4, 32, 1], [2, 4, 32]
+        opts.peak_repeats = min(opts.peak_repeats, 5)
+    if opts.grappler is None:
+        # Grappler's first-run optimization of each session call of the big
+        # training graphs costs ~30 s at any size: too slow for --quick.
+        opts.grappler = "off" if opts.quick else "on"
+    log = opts.log or os.path.join(tempfile.gettempdir(), "rl_v2v_gan_benchmark.log")
+    open(log, "w").close()
+    common = dict(grappler=opts.grappler, warmup=opts.warmup, steps=opts.steps,
+                  mem_limit_gb=opts.mem_limit_gb)
+    print("measuring peak ...", file=sys.stderr, flush=True)
+    peak_start, status = run_worker(dict(common, kind="peak", repeats=opts.peak_repeats), log)
+    if peak_start is None:
+        raise SystemExit("peak measurement failed: %s (log: %s)" % (status, log))
+    report = {"machine": machine(peak_start["tensorflow"]), "options": vars(opts),
+              "targets": TARGETS}
+
+    def save(runs):
+        """Results so far, in case the run is cut short."""
+        if opts.json:
+            with open(opts.json + ".partial", "w") as f:
+                json.dump(dict(report, runs=runs), f, indent=2, sort_keys=True)
+
+    memory, runs = MemoryModel(opts.mem_limit_gb), {}
+    run = run_training(opts, common, memory, log, runs, save)
+    configs = train_configs(opts)
+    for cfg in sorted(configs, key=size_of):
+        run("pretrain", cfg)
+    rl_cfg = dict(zip(("T", "H", "batch"), opts.rl_shape))
+    rl_row, pre_row = run("rl", rl_cfg), run("pretrain", rl_cfg)
+
+    gy = dict(kind="gy", filters=opts.filters, **dict(zip(("batch", "T", "H"), opts.gy_shape)))
+    print("  running G_Y step ...", file=sys.stderr, flush=True)
+    out, gy["status"] = run_worker(dict(common, **gy), log)
+    gy.update(out or {})
+
+    peak_end = None
+    if not opts.quick:
+        print("measuring peak again ...", file=sys.stderr, flush=True)
+        peak_end, _ = run_worker(dict(common, kind="peak", repeats=opts.peak_repeats), log)
+    peak = max(peak_start["peak_gflops"], (peak_end or peak_start)["peak_gflops"])
+    report["peak"] = {"start": peak_start, "end": peak_end, "peak_gflops": peak}
+
+    train_rows = [add_rates(runs["pretrain T=%d H=%d batch=%d" % (c["T"], c["H"], c["batch"])],
+                            peak) for c in configs]
+    add_rates(rl_row, peak)
+    add_rates(pre_row, peak)
+    if gy.get("seconds"):
+        gy["gflops"] = gy["flops"] / gy["seconds"] / 1e9
+        gy["convlstm_gflops"] = gy["convlstm_step_flops"] / gy["seconds"] / 1e9
+        gy["utilization"] = gy["gflops"] / peak
+        gy["frames_per_s"] = gy["batch"] * gy["T"] / gy["seconds"]
+    report.update(training=train_rows, rl=rl_row, rl_pretrain=pre_row, gy=gy)
+    report["targets_met"] = targets_met(train_rows[0], rl_row, pre_row, gy)
+    report["wall_s"] = time.time() - started
+
+    print(markdown(report, train_rows, rl_row, pre_row, gy))
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump(report, f, indent=2, sort_keys=True)
+        if os.path.exists(opts.json + ".partial"):
+            os.remove(opts.json + ".partial")
+    print("\n%d s in all; worker logs: %s" % (report["wall_s"], log), file=sys.stderr)
+
+
+def targets_met(default, rl, pre, gy):
+    out = {}
+    if default.get("utilization") is not None:
+        out["utilization"] = default["utilization"] >= TARGETS["utilization"]
+    if rl.get("seconds") and pre.get("seconds"):
+        out["rl_ratio"] = rl["seconds"] / pre["seconds"] <= TARGETS["rl_ratio"]
+    if gy.get("convlstm_gflops") is not None:
+        out["gy_conv_gflops"] = gy["convlstm_gflops"] >= TARGETS["gy_conv_gflops"]
+    return out
+
+
+def machine(tf_version):
+    model = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
+    except (ValueError, OSError):
+        ram = None
+    return {"cpu": model, "cores": os.cpu_count(), "ram_gb": ram, "tensorflow": tf_version,
+            "python": platform.python_version()}
+
+
+def markdown(report, train_rows, rl, pre, gy):
+    m, p = report["machine"], report["peak"]
+    end = p["end"] or {}
+    out = ["## Machine", "", "%s, %d cores, %.0f GB RAM, TensorFlow %s; Grappler %s." % (
+        m["cpu"], m["cores"], m["ram_gb"] or 0, m["tensorflow"], report["options"]["grappler"]),
+        "", "Measured fp32 peak (best of %d): matmul 2048² %.1f GFLOP/s, conv 3×3 256→256 "
+        "on [8, 64, 64] %.1f GFLOP/s at the start; %s / %s at the end. Peak used: %.1f GFLOP/s."
+        % (report["options"]["peak_repeats"], p["start"]["matmul_gflops"],
+           p["start"]["conv_gflops"], fmt(end.get("matmul_gflops")), fmt(end.get("conv_gflops")),
+           p["peak_gflops"]),
+        "Memory cap per configuration: %.1f GB." % report["options"]["mem_limit_gb"],
+        "", "## Pre-training step (filters %s)" % " ".join(map(str, train_rows[0]["filters"])),
+        "", "First row: the default configuration%s; then the sweep (%s around T, H, batch = %s)."
+        " GFLOP/s and utilization count every FLOP of the step; other CPU: cores busy with "
+        "other processes meanwhile." % (
+            "" if not report["options"]["quick"] else " of --quick", report["options"]["sweep"],
+            " ".join(map(str, report["options"]["sweep_base"] or report["options"]["base"]))),
+        "", train_table(train_rows), "",
+        "## Algorithm-1 iteration vs pre-training step (T=%d, %d×%d, batch %d)" % (
+            rl["T"], rl["H"], rl["H"], rl["batch"]), ""]
+    if rl.get("seconds") and pre.get("seconds"):
+        out += ["| step | GFLOP | s (median) | GFLOP/s | collect / DDPG / D update s | peak RSS GB "
+                "| ratio to pre-training |", "|---|---|---|---|---|---|---|",
+                "| pre-training | %s | %.2f | %s | — | %.1f | 1.00 |" % (
+                    fmt(pre.get("flops") and pre["flops"] / 1e9, "%.0f"), pre["seconds"],
+                    fmt(pre.get("gflops")), pre["rss_gb"]),
+                "| Algorithm-1 iteration (m new transitions) | %s | %.2f | %s | %.2f / %.2f / %.2f "
+                "| %.1f | %.2f |" % (
+                    fmt(rl.get("flops") and rl["flops"] / 1e9, "%.0f"), rl["seconds"],
+                    fmt(rl.get("gflops")), rl["collect_s"], rl["ddpg_s"], rl["d_update_s"],
+                    rl["rss_gb"], rl["seconds"] / pre["seconds"])]
+    else:
+        out.append("not measured: RL %s, pre-training %s" % (rl["status"], pre["status"]))
+    out += ["", "## G_Y alone: one Adam step on mean((G_Y(x) - x)²), x [%d, %d, %d, %d, 3]"
+            % (gy["batch"], gy["T"], gy["H"], gy["H"]), ""]
+    if gy.get("seconds"):
+        conv_time = sum(v for k, v in gy["traced_op_seconds"].items() if "Conv" in k)
+        all_time = sum(gy["traced_op_seconds"].values())
+        out += ["| GFLOP/step (graph) | ConvLSTM conv GFLOP/step (analytic) | s/step | GFLOP/s "
+                "(graph) | GFLOP/s (ConvLSTM convs) | utilization | peak RSS GB | frames/s |",
+                "|---|---|---|---|---|---|---|---|",
+                "| %.0f | %.0f | %.2f | %.1f | %.1f | %.0f%% | %.1f | %.2f |" % (
+                    gy["flops"] / 1e9, gy["convlstm_step_flops"] / 1e9, gy["seconds"],
+                    gy["gflops"], gy["convlstm_gflops"], 100 * gy["utilization"], gy["rss_gb"],
+                    gy["frames_per_s"]), "",
+                "Graph count: conv FLOPs (Conv2D and its gradients) %.1f GFLOP; forward Conv2D "
+                "%.3f GFLOP vs %.3f analytic. Convolution kernels took %.0f%% of the traced "
+                "kernel time (top op types: %s)." % (
+                    gy["conv_flops"] / 1e9, gy["flops_by_type"].get("Conv2D", 0) / 1e9,
+                    gy["analytic_conv2d_flops"] / 1e9, 100 * conv_time / max(all_time, 1e-9),
+                    ", ".join("%s %.1f s" % kv for kv in list(gy["traced_op_seconds"].items())[:4]))]
+    else:
+        out.append("not measured: %s" % gy["status"])
+    met = report["targets_met"]
+    names = {"utilization": "default pre-training step utilization >= 40% of peak",
+             "rl_ratio": "Algorithm-1 iteration <= 1.5x pre-training step",
+             "gy_conv_gflops": "G_Y step >= 110 GFLOP/s (ConvLSTM convs)"}
+    values = {"utilization": fmt(train_rows[0].get("utilization") and
+                                 100 * train_rows[0]["utilization"], "%.0f%%"),
+              "rl_ratio": fmt(rl.get("seconds") and pre.get("seconds") and
+                              rl["seconds"] / pre["seconds"], "%.2fx"),
+              "gy_conv_gflops": fmt(gy.get("convlstm_gflops"), "%.1f GFLOP/s")}
+    out += ["", "## Targets", ""]
+    for k in names:
+        verdict = {True: "met", False: "NOT met"}.get(met.get(k), "not measured")
+        out.append("- %s: %s (%s)" % (names[k], verdict, values[k]))
+    measured = [r["utilization"] for r in train_rows if r.get("utilization")]
+    if train_rows[0].get("utilization") is None and measured:
+        out.append("  - the default configuration did not run (%s); the configurations that ran "
+                   "reach %.0f%%-%.0f%%" % (train_rows[0]["status"], 100 * min(measured),
+                                           100 * max(measured)))
+    return "\n".join(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="tiny filters (8 16 32), T=4, 32x32: finishes in under 3 minutes")
+    p.add_argument("--json", metavar="PATH", help="write every number to PATH")
+    p.add_argument("--grappler", choices=("on", "off"),
+                   help="TensorFlow's graph optimizer (default: on; off with --quick)")
+    p.add_argument("--filters", type=int, nargs=3, default=DEFAULT_FILTERS)
+    p.add_argument("--base", type=int, nargs=3, metavar=("T", "H", "BATCH"),
+                   default=[DEFAULT["T"], DEFAULT["H"], DEFAULT["batch"]],
+                   help="the default configuration (first row)")
+    p.add_argument("--sweep", choices=("axes", "grid", "none"), default="axes",
+                   help="axes: one of T, H, batch varied at a time around --sweep_base; "
+                   "grid: all %d combinations" % (len(SWEEP["T"]) * len(SWEEP["H"]) *
+                                                  len(SWEEP["batch"])))
+    p.add_argument("--sweep_base", type=int, nargs=3, metavar=("T", "H", "BATCH"),
+                   default=SWEEP_BASE, help="centre of --sweep axes (default %s: around the "
+                   "default configuration most points need more than 24 GB)"
+                   % " ".join(map(str, SWEEP_BASE)))
+    p.add_argument("--rl_shape", type=int, nargs=3, metavar=("T", "H", "BATCH"),
+                   default=[8, 32, 2], help="configuration of the RL vs pre-training comparison "
+                   "(default 8 32 2, a point of the default sweep)")
+    p.add_argument("--gy_shape", type=int, nargs=3, metavar=("BATCH", "T", "H"),
+                   default=[4, 16, 64])
+    p.add_argument("--warmup", type=int, default=1, help="untimed steps (>= 1)")
+    p.add_argument("--steps", type=int, default=5, help="timed steps (median)")
+    p.add_argument("--peak_repeats", type=int, default=10)
+    p.add_argument("--mem_limit_gb", type=float, default=None,
+                   help="per-configuration memory cap: skip those predicted above it, "
+                   "RLIMIT_DATA for the others (default: 90%% of RAM or the available "
+                   "memory less 2 GB, whichever is smaller)")
+    p.add_argument("--log", help="worker stderr (default: $TMPDIR/rl_v2v_gan_benchmark.log)")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    opts = p.parse_args()
+    if opts.worker:
+        return worker(json.loads(opts.worker))
+    if opts.mem_limit_gb is None:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
+        opts.mem_limit_gb = min(0.9 * ram, (available_gb() or ram) - 2.0)
+    opts.warmup = max(opts.warmup, 1)
+    main_driver(opts)
+
+
+if __name__ == "__main__":
+    main()
