@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Reproduce the synthetic-data comparison: RL-V2V-GAN, the no-RL ablation and
+# the frame-based baseline, trained with the same seed, data and size, then
+# evaluated alike; writes the Markdown report RESULTS (docs/results.md).
+#
+#   scripts/reproduce_synthetic.sh                   # the defaults below
+#   SHAPE="4 16 16 3" FILTERS="4 8 8" STEPS=2 scripts/reproduce_synthetic.sh
+#
+# Settings are environment variables [default]; relative paths are taken
+# from the repository root:
+#   SHAPE            clip size T H W C                       ["8 32 32 3"]
+#   FILTERS          widths of the three RPB levels          ["16 32 64"]
+#   BATCH            clips per training step and eval batch  [4]
+#   PRETRAIN_EPOCHS  RL-V2V-GAN's pre-training epochs         [3]
+#   RL_EPOCHS        RL-V2V-GAN's Algorithm-1 epochs (>= 1)   [2]; the no-RL
+#                    ablation and the frame baseline train PRETRAIN_EPOCHS +
+#                    RL_EPOCHS epochs of pre-training only
+#   STEPS            steps per epoch                         [30]
+#   EVAL_BATCHES     eval batches of BATCH test clips        [3]
+#   SEED             seed of the data and of training        [0]
+#   GRAPPLER         on|off: TensorFlow's graph optimizer    [off]
+#   INCEPTION        Inception-v3 graph (.pb) for FID        [empty: eval looks in
+#                    its cache and tries to download; without it FID is "—"]
+#   PYTHON           interpreter      [.venv/bin/python if it exists, else python3]
+#   OUT              output folder, must be absent or empty  [runs/synthetic]
+#   RESULTS          the report                              [docs/results.md]
+#   RELEASE          1: also export RL-V2V-GAN's inference bundle to EXPORT_DIR,
+#                    which must be absent or empty and end up <= 10 MB  [0]
+#   EXPORT_DIR       where RELEASE=1 exports                 [checkpoints/synthetic]
+#
+# OUT gets the dataset (data/), one checkpoint folder per model (rl_v2v_gan/,
+# no_rl/, frame/, each with config.json, eval's metrics.json and samples/),
+# each command's output (logs/) and commands.tsv (step, wall seconds, command).
+set -euo pipefail
+
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+die() { echo "error: $*" >&2; exit 2; }
+
+case "${1:-}" in
+  "") ;;
+  -h|--help) usage; exit 0 ;;
+  *) die "no arguments expected, the settings are environment variables (see --help): $*" ;;
+esac
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+SHAPE=${SHAPE:-8 32 32 3}
+FILTERS=${FILTERS:-16 32 64}
+BATCH=${BATCH:-4}
+PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-3}
+RL_EPOCHS=${RL_EPOCHS:-2}
+STEPS=${STEPS:-30}
+EVAL_BATCHES=${EVAL_BATCHES:-3}
+SEED=${SEED:-0}
+GRAPPLER=${GRAPPLER:-off}
+INCEPTION=${INCEPTION:-}
+OUT=${OUT:-runs/synthetic}
+RESULTS=${RESULTS:-docs/results.md}
+RELEASE=${RELEASE:-0}
+EXPORT_DIR=${EXPORT_DIR:-checkpoints/synthetic}
+if [[ -z ${PYTHON:-} ]]; then
+  if [[ -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
+fi
+MAX_BUNDLE_BYTES=10000000   # 10 MB
+MODELS=(rl_v2v_gan no_rl frame)
+
+# ---------------------------------------------------------------------------
+# Checking the settings before anything runs.
+
+check_integers() {  # NAME COUNT MIN [WHY]: $NAME must be COUNT integers, each >= MIN
+  local -a words
+  read -r -a words <<< "${!1}"
+  local ok=$(( ${#words[@]} == $2 ))
+  for w in "${words[@]}"; do
+    [[ $w =~ ^[0-9]+$ ]] && (( 10#$w >= $3 )) || ok=0
+  done
+  (( ok )) || die "$1=\"${!1}\": expected $( (( $2 == 1 )) && echo "an integer" ||
+                                                 echo "$2 integers") >= $3${4:+ ($4)}"
+}
+
+empty_or_absent() { [[ ! -e $1 ]] || [[ -d $1 && -z $(ls -A "$1") ]]; }
+
+check_integers SHAPE 4 1
+check_integers FILTERS 3 1
+check_integers BATCH 1 1
+check_integers PRETRAIN_EPOCHS 1 0
+check_integers RL_EPOCHS 1 1 "the no-RL ablation is trained anyway"
+check_integers STEPS 1 1
+check_integers EVAL_BATCHES 1 1
+check_integers SEED 1 0
+[[ $GRAPPLER == on || $GRAPPLER == off ]] || die "GRAPPLER=$GRAPPLER: expected on or off"
+[[ $RELEASE == 0 || $RELEASE == 1 ]] || die "RELEASE=$RELEASE: expected 0 or 1"
+[[ -z $INCEPTION || -e $INCEPTION ]] || die "INCEPTION=$INCEPTION: no such file"
+command -v "$PYTHON" > /dev/null || die "PYTHON=$PYTHON: not found (create .venv, see README)"
+empty_or_absent "$OUT" || die "OUT=$OUT exists and is not empty: remove it or choose another OUT"
+if (( RELEASE )); then
+  empty_or_absent "$EXPORT_DIR" ||
+    die "EXPORT_DIR=$EXPORT_DIR exists and is not empty: remove it or choose another EXPORT_DIR"
+fi
+
+read -r -a shape <<< "$SHAPE"
+read -r -a filters <<< "$FILTERS"
+EPOCHS=$(( PRETRAIN_EPOCHS + RL_EPOCHS ))
+DATA=$OUT/data
+COMMANDS=$OUT/commands.tsv
+# The settings as they would be given again, for the log and the report.
+SETTINGS="SHAPE=\"$SHAPE\" FILTERS=\"$FILTERS\" BATCH=$BATCH PRETRAIN_EPOCHS=$PRETRAIN_EPOCHS"
+SETTINGS+=" RL_EPOCHS=$RL_EPOCHS STEPS=$STEPS EVAL_BATCHES=$EVAL_BATCHES SEED=$SEED GRAPPLER=$GRAPPLER"
+if [[ -n $INCEPTION ]]; then SETTINGS+=" INCEPTION=$INCEPTION"; fi
+if (( RELEASE )); then SETTINGS+=" RELEASE=1"; fi
+
+train_command() {  # MODEL: sets CMD to the training command of MODEL
+  CMD=("$PYTHON" main.py --mode train --dataset synthetic --data_dir "$DATA" --seed "$SEED"
+       --input_shape "${shape[@]}" --filters "${filters[@]}" --batch_size "$BATCH"
+       --epochs "$EPOCHS" --steps_per_epoch "$STEPS" --grappler "$GRAPPLER"
+       --checkpoint_dir "$OUT/$1")
+  case $1 in
+    rl_v2v_gan) CMD+=(--pretrain_epochs "$PRETRAIN_EPOCHS" --rl_epochs "$RL_EPOCHS") ;;
+    no_rl) CMD+=(--rl_epochs 0) ;;
+    frame) CMD+=(--model frame --rl_epochs 0) ;;
+  esac
+}
+
+eval_command() {  # MODEL: sets CMD to the eval command of MODEL (architecture from config.json)
+  CMD=("$PYTHON" main.py --mode eval --dataset synthetic --data_dir "$DATA"
+       --checkpoint_dir "$OUT/$1" --batch_size "$BATCH" --eval_batches "$EVAL_BATCHES"
+       --samples_dir "$OUT/$1/samples")
+  if [[ -n $INCEPTION ]]; then CMD+=(--inception_path "$INCEPTION"); fi
+}
+
+check_flags() {  # main.py's own flag validation of CMD, without running it
+  "$PYTHON" - "${CMD[@]:2}" <<'EOF' || exit 2
+import sys
+from rl_v2v_gan.config import parse_args
+from rl_v2v_gan.errors import UserError
+try:
+    parse_args(sys.argv[1:])
+except UserError as e:
+    sys.exit("error: %s" % e)
+EOF
+}
+
+for model in "${MODELS[@]}"; do
+  train_command "$model"; check_flags
+  eval_command "$model"; check_flags
+done
+
+# ---------------------------------------------------------------------------
+# Running.
+
+duration() { printf '%dh%02dm%02ds' $(( $1 / 3600 )) $(( $1 % 3600 / 60 )) $(( $1 % 60 )); }
+
+JOB=0
+JOBS=$(( 2 * ${#MODELS[@]} + RELEASE + 1 ))
+header() { JOB=$(( JOB + 1 )); printf '\n==> [%d/%d] %s\n' "$JOB" "$JOBS" "$*"; }
+
+run() {  # NAME: run CMD, its output to the terminal and logs/NAME.log; record it in COMMANDS
+  local name=$1 started=$SECONDS quoted
+  quoted=$(printf '%q ' "${CMD[@]}")
+  quoted=${quoted% }
+  header "$name: $quoted"
+  if ! "${CMD[@]}" 2>&1 | tee "$OUT/logs/$name.log"; then
+    echo "error: $name failed after $(duration $(( SECONDS - started ))) (log: $OUT/logs/$name.log)" >&2
+    exit 1
+  fi
+  local seconds=$(( SECONDS - started ))
+  printf '%s\t%d\t%s\n' "$name" "$seconds" "$quoted" >> "$COMMANDS"
+  echo "==> $name: done in $(duration "$seconds")"
+}
+
+START_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+mkdir -p "$OUT/logs"
+: > "$COMMANDS"
+echo "reproduce_synthetic: $SETTINGS PYTHON=$PYTHON OUT=$OUT"
+
+for model in "${MODELS[@]}"; do
+  train_command "$model"; run "train_$model"
+done
+for model in "${MODELS[@]}"; do
+  eval_command "$model"; run "eval_$model"
+done
+
+if (( RELEASE )); then
+  CMD=("$PYTHON" main.py --mode export --checkpoint_dir "$OUT/rl_v2v_gan" --export_dir "$EXPORT_DIR")
+  run export
+  [[ -f $EXPORT_DIR/config.json ]] || { echo "error: $EXPORT_DIR has no config.json" >&2; exit 1; }
+  bytes=$(( $(cat "$EXPORT_DIR"/* | wc -c) ))
+  echo "==> bundle $EXPORT_DIR: $bytes bytes ($(( bytes / 1000 )) kB), limit $MAX_BUNDLE_BYTES"
+  if (( bytes > MAX_BUNDLE_BYTES )); then
+    echo "error: the bundle is larger than 10 MB: use smaller FILTERS" >&2
+    exit 1
+  fi
+fi
+
+header "report: $RESULTS"
+"$PYTHON" scripts/results_table.py "${MODELS[@]/#/$OUT/}" --commands "$COMMANDS" \
+  --output "$RESULTS" --started "$START_DATE" --wall_seconds "$SECONDS" \
+  --invocation "$SETTINGS scripts/reproduce_synthetic.sh"
+
+echo
+echo "==> all done in $(duration "$SECONDS"): $RESULTS, runs in $OUT"
