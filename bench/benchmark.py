@@ -218,7 +218,8 @@ def train_args(spec, data_dir):
             "--filters"] + [str(f) for f in spec["filters"]]
     # sigma1 = 0: every Algorithm-1 iteration collects m new transitions (the
     # first iterations, and the most expensive ones: no replay).
-    return config.parse_args(argv + (["--sigma1", "0"] if spec["kind"] == "rl" else []))
+    return config.parse_args(argv + (["--sigma1", "0"] if spec.get("phase", spec["kind"]) == "rl"
+                                     else []))
 
 
 def phase_calls(g, phase):
@@ -318,8 +319,8 @@ def measure_flops_only(spec):
         args = train_args(spec, data_dir)
         graph = tf.Graph()
         with graph.as_default():
-            g = static_train_graph_class()(args, spec["kind"])
-        return flops_of_phase(graph, g, spec["kind"])
+            g = static_train_graph_class()(args, spec["phase"])
+        return flops_of_phase(graph, g, spec["phase"])
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -552,7 +553,7 @@ def run_training(opts, common, memory, log, runs, save):
                 memory.fail(kind, cfg)
         if "flops" not in row and not opts.quick:
             print("  counting FLOPs of %s ..." % key, file=sys.stderr, flush=True)
-            out, _ = run_worker(dict(spec, kind="flops_only"), log)
+            out, _ = run_worker(dict(spec, kind="flops_only", phase=kind), log)
             row.update(out or {})
         if predicted is not None:
             row["predicted_rss_gb"] = predicted
