@@ -26,7 +26,9 @@ def _args(tmp_path, *extra):
 
 
 def _values(sess, variables):
-    return {v.op.name: sess.run(v) for v in variables}
+    """Values by name, in one session call (each distinct fetch of a large graph
+    costs a pruning pass)."""
+    return dict(zip([v.op.name for v in variables], sess.run(list(variables))))
 
 
 def test_one_algorithm_1_iteration_updates_G_P_D_Q_and_moves_targets_by_tau(tmp_path):
@@ -41,8 +43,9 @@ def test_one_algorithm_1_iteration_updates_G_P_D_Q_and_moves_targets_by_tau(tmp_
                  for v in targets}
     before = _values(sess, trainable)
     targets_before = _values(sess, targets)
+    sources = _values(sess, source_of.values())
     for name, value in targets_before.items():     # hard copy at start: μ' = μ, Q' = Q
-        np.testing.assert_array_equal(value, sess.run(source_of[name]))
+        np.testing.assert_array_equal(value, sources[name[len("target_"):]])
     membership = "X"
     metrics = trainer._rl_step((membership, 0), np.random.RandomState(0))
     assert len(trainer.buffer) == args.batch_size and metrics["replayed"] == 0
@@ -52,13 +55,12 @@ def test_one_algorithm_1_iteration_updates_G_P_D_Q_and_moves_targets_by_tau(tmp_
     assert {"G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_X"} <= changed
     assert "Q_Y" not in changed
     tau = args.tau
+    sources, targets_after = _values(sess, source_of.values()), _values(sess, targets)
     for name, old in targets_before.items():
-        expected = tau * sess.run(source_of[name]) + (1 - tau) * old
-        np.testing.assert_allclose(sess.run(trainer.graph.get_tensor_by_name(name + ":0")),
-                                   expected, rtol=1e-5, atol=1e-6, err_msg=name)
-    moved = [n for n in targets_before
-             if not np.allclose(targets_before[n], sess.run(trainer.graph.get_tensor_by_name(
-                 n + ":0")))]
+        expected = tau * sources[name[len("target_"):]] + (1 - tau) * old
+        np.testing.assert_allclose(targets_after[name], expected, rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+    moved = [n for n in targets_before if not np.allclose(targets_before[n], targets_after[n])]
     assert any(n.startswith("target_Q_X") for n in moved) and any(
         n.startswith("target_G_Y") for n in moved)
     # A second iteration can replay: σ1 = 1 draws every tuple from B.
