@@ -104,15 +104,6 @@ def average(per_tower):
     return averaged
 
 
-def average_gradients(losses, var_list, devices):
-    """Per-variable mean over towers of `d loss_i / d var` as `(grad, var)` pairs."""
-    per_tower = []
-    for loss, device in zip(losses, devices):
-        with tf.device(device):
-            per_tower.append(list(zip(tf.gradients(loss, var_list), var_list)))
-    return average(per_tower)
-
-
 def apply(optimizer, grads, after=()):
     """One optimizer step on `(grad, var)` pairs, after the ops `after` (e.g.
     batch-norm updates). The gradients are built outside that dependency so no

@@ -17,10 +17,12 @@ def _averaged_gradients(num_towers, clips):
         nets = build_networks(TINY_FILTERS)
         devices = parallel.tower_devices(num_towers, "cpu")
         x = tf.placeholder(tf.float32, [None] + list(clips.shape[1:]))
-        losses = [r["loss"] for r in parallel.towers(
-            lambda i: {"loss": tf.reduce_mean(tf.square(
-                nets.G_X(i["x"], is_training=False) - i["x"]))}, {"x": x}, devices, "t")]
-        pairs = parallel.average_gradients(losses, nets.G_X.variables(True), devices)
+        variables = lambda: nets.G_X.variables(True)
+        results = parallel.towers(    # the training steps' path: towers, part gradients, mean
+            lambda i: parallel.part_gradients([lambda: {"loss": tf.reduce_mean(tf.square(
+                nets.G_X(i["x"], is_training=False) - i["x"]))}], {"loss": variables}),
+            {"x": x}, devices, "t")
+        pairs = parallel.average([grads["loss"] for _, grads in results])
         config = tf.ConfigProto(device_count={"CPU": 4})
         with tf.Session(config=config) as sess:
             sess.run(tf.global_variables_initializer())
