@@ -150,8 +150,7 @@ class TrainGraph(object):
         x, y, z_hat = i["x"], i["y"], i["z_hat"]
         yz = tf.concat([y, i["z"]], axis=0)                   # Y ∪ Z: domain Y inputs
         B, n_y, n_yz = tf.shape(x)[0], tf.shape(y)[0], tf.shape(yz)[0]
-        weights = {k: getattr(cfg, k) for k in
-                   ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v")}
+        weights = {w: getattr(cfg, w) for w in losses.WEIGHT_OF.values() if w}
 
         def part(terms, d_frame=0.0, d_video=0.0):
             return dict(terms, G_loss=losses.total(terms, weights), D_frame_loss=d_frame,

@@ -57,7 +57,7 @@ def conv2d(x, filters, kernel=3, regularizer=None, scope="conv"):
     with tf.variable_scope(scope):
         C = static_shape(x, 4)[-1]
         w = weight("kernel", [kernel, kernel, C, filters], regularizer)
-        return tf.nn.bias_add(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME"), bias("bias", filters))
+        return tf.nn.bias_add(_conv(x, w), bias("bias", filters))
 
 
 def dense(x, units, regularizer=None, scope="fc"):
