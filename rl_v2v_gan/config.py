@@ -58,6 +58,9 @@ def build_parser():
     a("--buffer_size", type=int, default=1000, help="replay buffer capacity (transitions)")
     a("--num_gpus", type=int, default=1, help="data-parallel towers")
     a("--device", choices=("auto", "gpu", "cpu"), default="auto")
+    a("--recompute", choices=("on", "off"), default="on",
+      help="recompute each network's forward in the backward pass instead of keeping its "
+      "activations: the paper's size fits 24 GB at batch 4; 'off' is faster when memory allows")
     a("--grappler", choices=("on", "off"), default="on",
       help="TensorFlow's graph optimizer: 'off' starts much faster, runs a little slower")
     # Multi-machine training (or the TF_CONFIG environment variable).

@@ -18,6 +18,11 @@ by a 1x1 convolution and tanh: a ConvLSTM's own output o*tanh(c) cannot
 reach -1 (the black backgrounds of the synthetic data) on the first frame.
 (choice) Discriminators and critics read the features of the last valid
 step: the ConvLSTM state has seen the whole clip.
+
+Memory: with `recompute` a training-mode call keeps only its input and output
+for the backward pass and recomputes its forward there (`recomputed`): the
+paper's configuration then fits one device's memory at the cost of one more
+forward pass per differentiated call.
 """
 import collections
 
@@ -71,21 +76,58 @@ def classifier(clip, filters, ctx, lengths, outputs):
     return ops.dense(x, outputs, ctx.regularizer, scope="fc_2")          # [B, outputs]
 
 
+def recomputed(fn, x):
+    """`fn(x, first)` whose inner activations are not kept for the backward pass.
+
+    Activation checkpointing at network granularity: the forward (`first`
+    True) is run as usual, but its gradient is `tf.gradients` of a second
+    forward (`first` False: it must not repeat side effects such as
+    batch-norm updates) built once the output's gradient `dy` exists, under
+    a control dependency on it, so it runs during the backward pass and not
+    alongside the first. Several gradients through the same call (e.g. of
+    the G and the D losses through a discriminator) share one recomputation.
+    Exact for deterministic `fn`; the trainable variables fn reads must be
+    resource variables (custom_gradient's rule).
+    """
+    again = []
+
+    @tf.custom_gradient
+    def call(x):
+        def grad(dy, variables=()):
+            if not again:
+                with tf.control_dependencies([dy]):
+                    x_again = tf.identity(x)
+                again.extend([x_again, fn(x_again, False)])
+            grads = tf.gradients(again[1], [again[0]] + list(variables), dy)
+            return grads[0], grads[1:]
+        return fn(x, True), grad
+    return call(x)
+
+
 class Network(object):
     """One network of Table 1 under `variable_scope(name)`, callable many times.
 
     Calls take `is_training` (batch statistics or moving averages),
     `lengths` (`[B]` valid steps of right-padded clips, None = all) and
     `update_stats` (whether this call updates batch-norm moving averages).
+    With `recompute`, training-mode calls are `recomputed`.
     """
 
-    def __init__(self, name, kind, filters, l2, per_frame=False):
+    def __init__(self, name, kind, filters, l2, per_frame=False, recompute=False):
         self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
         self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
+        self.recompute = recompute
 
-    def _scope(self, lengths, T, is_training, update_stats):
-        ctx = blocks.Layer(is_training, ops.time_mask(lengths, T), update_stats, self.regularizer)
-        return tf.variable_scope(self.name, reuse=tf.AUTO_REUSE), ctx
+    def _body(self, clip, lengths, is_training, update_stats):
+        """The network on `clip` (critics: the action already appended)."""
+        ctx = blocks.Layer(is_training, ops.time_mask(lengths, clip.shape[1]), update_stats,
+                           self.regularizer)
+        with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True):
+            if self.kind == "auto_encoder":
+                return auto_encoder(clip, self.filters, ctx)
+            outputs = 1 if self.kind == "critic" or not self.name.endswith("D_Y") else 2
+            logits = classifier(clip, self.filters, ctx, lengths, outputs)
+            return tf.nn.relu(logits)[:, 0] if self.kind == "critic" else logits
 
     def __call__(self, clip, action=None, is_training=True, lengths=None, update_stats=True):
         """G, P: `[B, T, H, W, 3]` => frames `[B, T, H, W, 3]` (tanh).
@@ -105,13 +147,10 @@ class Network(object):
                 clip = tf.concat([clip, action[:, None]], axis=1)
             else:
                 clip, lengths = ops.append_frame(clip, lengths, action)
-        scope, ctx = self._scope(lengths, clip.shape[1], is_training, update_stats)
-        with scope:
-            if self.kind == "auto_encoder":
-                return auto_encoder(clip, self.filters, ctx)
-            if self.kind == "critic":
-                return tf.nn.relu(classifier(clip, self.filters, ctx, lengths, 1))[:, 0]
-            return classifier(clip, self.filters, ctx, lengths, 2 if self.name.endswith("D_Y") else 1)
+        if self.recompute and is_training:
+            return recomputed(lambda c, first: self._body(c, lengths, True, update_stats and first),
+                              clip)
+        return self._body(clip, lengths, is_training, update_stats)
 
     def variables(self, trainable_only=False):
         key = tf.GraphKeys.TRAINABLE_VARIABLES if trainable_only else tf.GraphKeys.GLOBAL_VARIABLES
@@ -128,17 +167,20 @@ Networks = collections.namedtuple("Networks", SYMBOLS)
 KIND = {"G": "auto_encoder", "P": "auto_encoder", "D": "discriminator", "Q": "critic"}
 
 
-def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan"):
+def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan",
+                   recompute=False):
     """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
 
     `prefix="target_"` gives the DDPG target copies (no L2 term); their
     variables exist once they are first called. `model="frame"` makes the
     generators G_X, G_Y frame-based (the paper's Fig. 1 baseline): the same
     network applied to every frame on its own, as a clip of length 1.
+    `recompute`: see `recomputed`.
     """
     if len(filters) != 3 or min(filters) < 1:
         raise UserError("--filters: need three positive widths, got %s" % (list(filters),))
     return Networks(*[
         Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2,
-                per_frame=(model == "frame" and s[0] == "G")) if s in symbols else None
+                per_frame=(model == "frame" and s[0] == "G"), recompute=recompute)
+        if s in symbols else None
         for s in SYMBOLS])

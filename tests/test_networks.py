@@ -109,3 +109,44 @@ def test_two_graphs_in_one_process(rng):
                 sess.run(tf.global_variables_initializer())
                 results.append(sess.run(out))
     np.testing.assert_allclose(results[0], results[1])
+
+
+def test_recomputed_calls_give_the_same_gradients_without_repeating_updates(graph, rng):
+    """`recompute=True` (activation checkpointing) changes memory, not math:
+    G, P, D and Q calls with padded prefixes, the same variables, equal
+    gradients; batch-norm updates are created by the first forward only; two
+    losses through one call share a single recomputation."""
+    plain, remat = build_networks(TINY_FILTERS), build_networks(TINY_FILTERS, recompute=True)
+    x = tf.constant(rng.uniform(-1, 1, (2, 4, H, W, 3)), tf.float32)
+    a = tf.constant(rng.uniform(-1, 1, (2, H, W, 3)), tf.float32)
+    p = tf.constant([2, 3])
+
+    def losses(n):
+        g = n.G_X(x)
+        d = n.D_X(g)
+        return (tf.reduce_mean(d) + tf.reduce_mean(tf.square(n.P_Y(g, lengths=p)))
+                + tf.reduce_mean(n.Q_X(g, a, lengths=p)), tf.reduce_mean(tf.square(d)))
+
+    updates = lambda: len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+    (g_plain, d_plain), before = losses(plain), updates()
+    g_remat, d_remat = losses(remat)
+    per_forward = updates() - before
+    convs = lambda: sum(o.type == "Conv2D" for o in tf.get_default_graph().get_operations())
+    g_vars, d_vars = tf.trainable_variables(), remat.D_X.variables(trainable_only=True)
+
+    def gradients(g_loss, d_loss):
+        """Both gradients, and the Conv2D ops the second one adds."""
+        grads = tf.gradients(g_loss, g_vars)
+        n = convs()
+        return grads + tf.gradients(d_loss, d_vars), convs() - n
+
+    grads_plain, second_plain = gradients(g_plain, d_plain)
+    grads_remat, second_remat = gradients(g_remat, d_remat)
+    assert per_forward == before and updates() == 2 * before     # none from the recomputation
+    assert second_remat == second_plain > 0    # D_X's second gradient: no new forward
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        want, got = sess.run([grads_plain, grads_remat])
+    assert len(want) == len(got) and all(w is not None for w in want)
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)

@@ -38,9 +38,9 @@ def test_one_algorithm_1_iteration_updates_G_P_D_Q_and_moves_targets_by_tau(tmp_
     sess = trainer.sess
     with trainer.graph.as_default():
         trainable = tf.trainable_variables()
-        targets = [v for v in tf.global_variables() if v.op.name.startswith("target_")]
-    source_of = {v.op.name: trainer.graph.get_tensor_by_name(v.op.name[len("target_"):] + ":0")
-                 for v in targets}
+        by_name = {v.op.name: v for v in tf.global_variables()}
+    targets = [v for name, v in by_name.items() if name.startswith("target_")]
+    source_of = {v.op.name: by_name[v.op.name[len("target_"):]] for v in targets}
     before = _values(sess, trainable)
     targets_before = _values(sess, targets)
     sources = _values(sess, source_of.values())
