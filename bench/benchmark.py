@@ -1,6 +1,6 @@
 """What one training step of RL-V2V-GAN costs on this machine (not a test).
 
-    python bench/benchmark.py [--quick] [--json PATH] [--grappler on|off]
+    python bench/benchmark.py [--quick] [--json PATH] [--grappler on|off] [--recompute on|off]
 
 For each configuration a fresh subprocess builds the real training graph
 (`TrainGraph` through `training.Trainer`, on a generated synthetic dataset),
@@ -215,6 +215,7 @@ def train_args(spec, data_dir):
             "--checkpoint_dir", os.path.join(data_dir, "checkpoints"),
             "--input_shape", str(spec["T"]), str(spec["H"]), str(spec["H"]), "3",
             "--batch_size", str(spec["batch"]), "--grappler", spec["grappler"],
+            "--recompute", spec["recompute"],
             "--filters"] + [str(f) for f in spec["filters"]]
     # sigma1 = 0: every Algorithm-1 iteration collects m new transitions (the
     # first iterations, and the most expensive ones: no replay).
@@ -538,7 +539,7 @@ def run_training(opts, common, memory, log, runs, save):
         if key in runs:
             return runs[key]
         spec = dict(common, kind=kind, filters=opts.filters, **cfg)
-        row = dict(kind=kind, filters=opts.filters, **cfg)
+        row = dict(kind=kind, filters=opts.filters, recompute=spec["recompute"], **cfg)
         skip = memory.too_big(kind, cfg)
         predicted = memory.predict(kind, cfg)
         if skip:
@@ -555,6 +556,12 @@ def run_training(opts, common, memory, log, runs, save):
             print("  counting FLOPs of %s ..." % key, file=sys.stderr, flush=True)
             out, _ = run_worker(dict(spec, kind="flops_only", phase=kind), log)
             row.update(out or {})
+        if spec["recompute"] == "on" and not opts.quick:
+            # The model's FLOPs: the same step without the recomputed forwards.
+            print("  counting FLOPs of %s without recomputation ..." % key, file=sys.stderr,
+                  flush=True)
+            out, _ = run_worker(dict(spec, kind="flops_only", phase=kind, recompute="off"), log)
+            row["model_flops"] = (out or {}).get("flops")
         if predicted is not None:
             row["predicted_rss_gb"] = predicted
         runs[key] = row
@@ -567,6 +574,9 @@ def add_rates(row, peak):
     if row.get("seconds"):
         row["gflops"] = row["flops"] / row["seconds"] / 1e9 if "flops" in row else None
         row["utilization"] = row["gflops"] / peak if row.get("gflops") else None
+        model_flops = row.get("model_flops") or (row.get("flops") if row.get("recompute") == "off"
+                                                 else None)
+        row["model_utilization"] = model_flops and model_flops / row["seconds"] / 1e9 / peak
         row["frames_per_s"] = row["batch"] * row["T"] / row["seconds"]
     return row
 
@@ -576,15 +586,17 @@ def fmt(value, spec="%.1f", missing="—"):
 
 
 def train_table(rows):
-    lines = ["| T | H×W | batch | GFLOP/step | s/step | GFLOP/s | utilization | peak RSS GB "
-             "| frames/s | other CPU | status |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| T | H×W | batch | GFLOP/step | s/step | GFLOP/s | utilization | model GFLOP/step "
+             "| model utilization | peak RSS GB | frames/s | other CPU | status |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    percent = lambda v: fmt(v and 100 * v, "%.0f%%")
     for r in rows:
-        lines.append("| %d | %d×%d | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %d | %d×%d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["T"], r["H"], r["H"], r["batch"], fmt(r.get("flops") and r["flops"] / 1e9, "%.0f"),
-            fmt(r.get("seconds"), "%.2f"), fmt(r.get("gflops")),
-            fmt(r.get("utilization") and 100 * r["utilization"], "%.0f%%"),
-            fmt(r.get("rss_gb")), fmt(r.get("frames_per_s"), "%.2f"),
-            fmt(r.get("other_cpu"), "%.2f"), r["status"]))
+            fmt(r.get("seconds"), "%.2f"), fmt(r.get("gflops")), percent(r.get("utilization")),
+            fmt(r.get("model_flops") and r["model_flops"] / 1e9, "%.0f"),
+            percent(r.get("model_utilization")), fmt(r.get("rss_gb")),
+            fmt(r.get("frames_per_s"), "%.2f"), fmt(r.get("other_cpu"), "%.2f"), r["status"]))
     return "\n".join(lines)
 
 
@@ -600,8 +612,8 @@ def main_driver(opts):
         opts.grappler = "off" if opts.quick else "on"
     log = opts.log or os.path.join(tempfile.gettempdir(), "rl_v2v_gan_benchmark.log")
     open(log, "w").close()
-    common = dict(grappler=opts.grappler, warmup=opts.warmup, steps=opts.steps,
-                  mem_limit_gb=opts.mem_limit_gb)
+    common = dict(grappler=opts.grappler, recompute=opts.recompute, warmup=opts.warmup,
+                  steps=opts.steps, mem_limit_gb=opts.mem_limit_gb)
     print("measuring peak ...", file=sys.stderr, flush=True)
     peak_start, status = run_worker(dict(common, kind="peak", repeats=opts.peak_repeats), log)
     if peak_start is None:
@@ -686,8 +698,9 @@ def machine(tf_version):
 def markdown(report, train_rows, rl, pre, gy):
     m, p = report["machine"], report["peak"]
     end = p["end"] or {}
-    out = ["## Machine", "", "%s, %d cores, %.0f GB RAM, TensorFlow %s; Grappler %s." % (
-        m["cpu"], m["cores"], m["ram_gb"] or 0, m["tensorflow"], report["options"]["grappler"]),
+    out = ["## Machine", "", "%s, %d cores, %.0f GB RAM, TensorFlow %s; Grappler %s; "
+           "--recompute %s." % (m["cpu"], m["cores"], m["ram_gb"] or 0, m["tensorflow"],
+                                report["options"]["grappler"], report["options"]["recompute"]),
         "", "Measured fp32 peak (best of %d): matmul 2048² %.1f GFLOP/s, conv 3×3 256→256 "
         "on [8, 64, 64] %.1f GFLOP/s at the start; %s / %s at the end. Peak used: %.1f GFLOP/s."
         % (report["options"]["peak_repeats"], p["start"]["matmul_gflops"],
@@ -696,7 +709,8 @@ def markdown(report, train_rows, rl, pre, gy):
         "Memory cap per configuration: %.1f GB." % report["options"]["mem_limit_gb"],
         "", "## Pre-training step (filters %s)" % " ".join(map(str, train_rows[0]["filters"])),
         "", "First row: the default configuration%s; then the sweep (%s around T, H, batch = %s)."
-        " GFLOP/s and utilization count every FLOP of the step; other CPU: cores busy with "
+        " GFLOP/s and utilization count every FLOP of the step; the model's FLOPs leave out "
+        "the forwards recomputed by --recompute on; other CPU: cores busy with "
         "other processes meanwhile." % (
             "" if not report["options"]["quick"] else " of --quick", report["options"]["sweep"],
             " ".join(map(str, report["options"]["sweep_base"] or report["options"]["base"]))),
@@ -764,6 +778,8 @@ def main():
     p.add_argument("--json", metavar="PATH", help="write every number to PATH")
     p.add_argument("--grappler", choices=("on", "off"),
                    help="TensorFlow's graph optimizer (default: on; off with --quick)")
+    p.add_argument("--recompute", choices=("on", "off"), default="on",
+                   help="main.py's --recompute for the training steps (G_Y alone never recomputes)")
     p.add_argument("--filters", type=int, nargs=3, default=DEFAULT_FILTERS)
     p.add_argument("--base", type=int, nargs=3, metavar=("T", "H", "BATCH"),
                    default=[DEFAULT["T"], DEFAULT["H"], DEFAULT["batch"]],
