@@ -9,7 +9,7 @@ Placeholders take float32 clips in [-1, 1], `[batch, T, H, W, 3]`, with
 import collections
 
 from . import losses, ops, parallel
-from .networks import CRITICS, DISCRIMINATORS, POLICY, build_networks
+from .networks import CRITICS, DISCRIMINATORS, POLICY, build_networks, recompute_in_order
 from .rl import DOMAINS, critic_target, reward_from_loss, update_target
 from .tf_compat import tf
 
@@ -125,8 +125,12 @@ class TrainGraph(object):
         towers)."""
         objectives = {key: lambda symbols=symbols: variables(self.nets, symbols)
                       for key, _, symbols in groups}
-        results = parallel.towers(lambda i: parallel.part_gradients(parts(i), objectives),
-                                  inputs, self.devices, name)
+
+        def tower(i):
+            with recompute_in_order():
+                return parallel.part_gradients(parts(i), objectives)
+
+        results = parallel.towers(tower, inputs, self.devices, name)
         stats = parallel.update_ops(name + "/")
         op = tf.group(*[parallel.apply(self.opt[opt], parallel.average([g[key] for _, g in results]),
                                        after=stats) for key, opt, _ in groups])

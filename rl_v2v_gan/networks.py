@@ -25,6 +25,7 @@ paper's configuration then fits one device's memory at the cost of one more
 forward pass per differentiated call.
 """
 import collections
+import contextlib
 
 from . import blocks, ops
 from .errors import UserError
@@ -76,6 +77,22 @@ def classifier(clip, filters, ctx, lengths, outputs):
     return ops.dense(x, outputs, ctx.regularizer, scope="fc_2")          # [B, outputs]
 
 
+_ORDERS = []    # the chains of `recompute_in_order` blocks, innermost last
+
+
+@contextlib.contextmanager
+def recompute_in_order():
+    """Recomputed calls made in this block (one training step's losses on one
+    device) run their backward passes one after another, in the order
+    `tf.gradients` reaches them, so at most one call's activations are alive
+    at a time."""
+    _ORDERS.append([])
+    try:
+        yield
+    finally:
+        _ORDERS.pop()
+
+
 def recomputed(fn, x):
     """`fn(x, first)` whose inner activations are not kept for the backward pass.
 
@@ -83,22 +100,24 @@ def recomputed(fn, x):
     True) is run as usual, but its gradient is `tf.gradients` of a second
     forward (`first` False: it must not repeat side effects such as
     batch-norm updates) built once the output's gradient `dy` exists, under
-    a control dependency on it, so it runs during the backward pass and not
-    alongside the first. Several gradients through the same call (e.g. of
-    the G and the D losses through a discriminator) share one recomputation.
-    Exact for deterministic `fn`; the trainable variables fn reads must be
-    resource variables (custom_gradient's rule).
+    a control dependency on it (and, in a `recompute_in_order` block, on the
+    previous recomputed call's gradients), so it runs during the backward
+    pass. Several gradients through the same call (e.g. of the G and the D
+    losses through a discriminator) share one recomputation. Exact for
+    deterministic `fn`; the trainable variables fn reads must be resource
+    variables (custom_gradient's rule).
     """
-    again = []
+    again, order = [], _ORDERS[-1] if _ORDERS else []
 
     @tf.custom_gradient
     def call(x):
         def grad(dy, variables=()):
             if not again:
-                with tf.control_dependencies([dy]):
+                with tf.control_dependencies([dy] + order[-1:]):
                     x_again = tf.identity(x)
                 again.extend([x_again, fn(x_again, False)])
             grads = tf.gradients(again[1], [again[0]] + list(variables), dy)
+            order.append(tf.group(*[g for g in grads if g is not None]))
             return grads[0], grads[1:]
         return fn(x, True), grad
     return call(x)

@@ -123,61 +123,63 @@ def _recurrence(x, w, b):
     kernel `w` `[k, k, C + F, 4F]` and bias `b`.
 
     Forward: the input half of the kernel is applied to all T frames in one
-    convolution; step 1 has h_0 = 0 (no hidden convolution); steps 2..T run
-    in a `tf.scan`, so the graph does not grow with T.
+    convolution (on the time-major input, so the gate pre-activations come
+    out time-major without a transpose); step 1 has h_0 = 0 (no hidden
+    convolution); steps 2..T run in a `tf.scan`, so the graph does not grow
+    with T.
 
     Backward: hand-written backpropagation through time that keeps only the
     `(c_t, h_t)` of the forward pass (2F channels per step, where automatic
     differentiation of the scan keeps about 7F: every gate activation and
-    product) and recomputes each step's gates from `[x_t, h_{t-1}]`. The
-    kernel, bias and input gradients are single convolutions over all steps.
+    product). Each step recomputes its gates from `[x_t, h_{t-1}]`, and
+    the gradients of `[x_t, h_{t-1}]` and of the kernel are one convolution
+    each with the whole kernel, so no full-sequence buffer of the 4F-channel
+    gate gradients is ever held.
     """
     _, T, H, W, C = static_shape(x, 5)
     F = static_shape(w, 4)[-1] // 4
     strides = [1, 1, 1, 1]
-    x_bt = tf.reshape(x, [-1, H, W, C])
     if T == 1:
-        return _cell(None, tf.nn.bias_add(_conv(x_bt, w[:, :, :C]), b))[1][:, None]
+        return _cell(None, tf.nn.bias_add(_conv(merge_time(x)[0], w[:, :, :C]), b))[1][:, None]
 
     @tf.custom_gradient
-    def recurrence(x_bt, w, b):
+    def recurrence(xs, w, b):
+        """xs: the time-major input `[T, B, H, W, C]`; returns time-major h."""
         w_x, w_h = w[:, :, :C], w[:, :, C:]
-        gates = tf.transpose(tf.reshape(tf.nn.bias_add(_conv(x_bt, w_x), b), [-1, T, H, W, 4 * F]),
-                             [1, 0, 2, 3, 4])                          # time-major
+        gates = tf.reshape(tf.nn.bias_add(_conv(tf.reshape(xs, [-1, H, W, C]), w_x), b),
+                           [T, -1, H, W, 4 * F])
         c1, h1 = _cell(None, gates[0])
         cs, hs = tf.scan(lambda state, g: _cell(state[0], g + _conv(state[1], w_h)),
                          gates[1:], initializer=(c1, h1))
         cs, hs = tf.concat([c1[None], cs], 0), tf.concat([h1[None], hs], 0)
-        xs = tf.reshape(x_bt, [-1, T, H, W, C])
 
         def backward(dhs):
-            dhs = tf.transpose(dhs, [1, 0, 2, 3, 4])
+            def step(t, dh, dc, dxs, dw, db):                          # t = T-1 .. 1
+                xh = tf.concat([xs[t], hs[t - 1]], -1)                 # [B, H, W, C + F]
+                dg, dc = _cell_backward(tf.nn.bias_add(_conv(xh, w), b), cs[t - 1], cs[t],
+                                        dh + dhs[t], dc)
+                dxh = tf.nn.conv2d_backprop_input(tf.shape(xh), w, dg, strides, "SAME")
+                dw += tf.nn.conv2d_backprop_filter(xh, tf.shape(w), dg, strides, "SAME")
+                return (t - 1, dxh[..., C:], dc, dxs.write(t, dxh[..., :C]), dw,
+                        db + tf.reduce_sum(dg, [0, 1, 2]))
 
-            def step(t, dh, dc, dgates):                               # t = T-1 .. 1
-                g = tf.nn.bias_add(_conv(tf.concat([xs[:, t], hs[t - 1]], -1), w), b)
-                dg, dc = _cell_backward(g, cs[t - 1], cs[t], dh + dhs[t], dc)
-                dh = tf.nn.conv2d_backprop_input(tf.shape(h1), w_h, dg, strides, "SAME")
-                return t - 1, dh, dc, dgates.write(t, dg)
-
-            _, dh, dc, dgates = tf.while_loop(
+            _, dh, dc, dxs, dw, db = tf.while_loop(
                 lambda t, *_: t > 0, step,
                 (tf.constant(T - 1), tf.zeros_like(h1), tf.zeros_like(c1),
-                 tf.TensorArray(tf.float32, T, element_shape=h1.shape[:-1].concatenate(4 * F))),
+                 tf.TensorArray(tf.float32, T, element_shape=xs.shape[1:]),
+                 tf.zeros_like(w), tf.zeros_like(b)),
                 maximum_iterations=T - 1)
-            g1 = tf.nn.bias_add(_conv(xs[:, 0], w_x), b)
+            g1 = tf.nn.bias_add(_conv(xs[0], w_x), b)                  # step 1: h_0 = 0
             dg1, _ = _cell_backward(g1, None, cs[0], dh + dhs[0], dc)
-            dgates = dgates.write(0, dg1).stack()                        # [T, B, H, W, 4F]
-            dw_h = tf.nn.conv2d_backprop_filter(
-                tf.reshape(hs[:-1], [-1, H, W, F]), tf.shape(w_h),
-                tf.reshape(dgates[1:], [-1, H, W, 4 * F]), strides, "SAME")
-            dgates = tf.reshape(tf.transpose(dgates, [1, 0, 2, 3, 4]), [-1, H, W, 4 * F])
-            dx = tf.nn.conv2d_backprop_input(tf.shape(x_bt), w_x, dgates, strides, "SAME")
-            dw_x = tf.nn.conv2d_backprop_filter(x_bt, tf.shape(w_x), dgates, strides, "SAME")
-            return dx, tf.concat([dw_x, dw_h], axis=2), tf.reduce_sum(dgates, [0, 1, 2])
+            dx1 = tf.nn.conv2d_backprop_input(tf.shape(xs[0]), w_x, dg1, strides, "SAME")
+            dw_x1 = tf.nn.conv2d_backprop_filter(xs[0], tf.shape(w_x), dg1, strides, "SAME")
+            dw += tf.pad(dw_x1, [[0, 0], [0, 0], [0, F], [0, 0]])
+            return dxs.write(0, dx1).stack(), dw, db + tf.reduce_sum(dg1, [0, 1, 2])
 
-        return tf.transpose(hs, [1, 0, 2, 3, 4]), backward
+        return hs, backward
 
-    return recurrence(x_bt, w, b)
+    hs = recurrence(tf.transpose(x, [1, 0, 2, 3, 4]), w, b)
+    return tf.transpose(hs, [1, 0, 2, 3, 4])
 
 
 def seq_batch_norm(x, is_training, mask=None, update_stats=True, decay=0.99, epsilon=1e-3,
