@@ -1,9 +1,11 @@
+import contextlib
+
 import numpy as np
 import pytest
 
 from conftest import TINY_FILTERS
 from rl_v2v_gan.errors import UserError
-from rl_v2v_gan.networks import SYMBOLS, build_networks
+from rl_v2v_gan.networks import SYMBOLS, build_networks, recompute_in_order
 from rl_v2v_gan.tf_compat import tf
 
 H = W = 16
@@ -111,11 +113,14 @@ def test_two_graphs_in_one_process(rng):
     np.testing.assert_allclose(results[0], results[1])
 
 
-def test_recomputed_calls_give_the_same_gradients_without_repeating_updates(graph, rng):
+@pytest.mark.parametrize("in_order", [False, True])
+def test_recomputed_calls_give_the_same_gradients_without_repeating_updates(graph, rng, in_order):
     """`recompute=True` (activation checkpointing) changes memory, not math:
     G, P, D and Q calls with padded prefixes, the same variables, equal
     gradients; batch-norm updates are created by the first forward only; two
-    losses through one call share a single recomputation."""
+    losses through one call share a single recomputation. In a
+    `recompute_in_order` block each recomputation waits for the gradients of
+    the one before (4 calls: 3 waits)."""
     plain, remat = build_networks(TINY_FILTERS), build_networks(TINY_FILTERS, recompute=True)
     x = tf.constant(rng.uniform(-1, 1, (2, 4, H, W, 3)), tf.float32)
     a = tf.constant(rng.uniform(-1, 1, (2, H, W, 3)), tf.float32)
@@ -129,7 +134,9 @@ def test_recomputed_calls_give_the_same_gradients_without_repeating_updates(grap
 
     updates = lambda: len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
     (g_plain, d_plain), before = losses(plain), updates()
-    g_remat, d_remat = losses(remat)
+    block = recompute_in_order() if in_order else contextlib.suppress()
+    with block:
+        g_remat, d_remat = losses(remat)
     per_forward = updates() - before
     convs = lambda: sum(o.type == "Conv2D" for o in tf.get_default_graph().get_operations())
     g_vars, d_vars = tf.trainable_variables(), remat.D_X.variables(trainable_only=True)
@@ -142,6 +149,9 @@ def test_recomputed_calls_give_the_same_gradients_without_repeating_updates(grap
 
     grads_plain, second_plain = gradients(g_plain, d_plain)
     grads_remat, second_remat = gradients(g_remat, d_remat)
+    waits = [o for o in tf.get_default_graph().get_operations()
+             if o.type == "Identity" and len(o.control_inputs) == 2]
+    assert len(waits) == (3 if in_order else 0)
     assert per_forward == before and updates() == 2 * before     # none from the recomputation
     assert second_remat == second_plain > 0    # D_X's second gradient: no new forward
     with tf.Session() as sess:
