@@ -114,7 +114,7 @@ train_command() {  # MODEL: sets CMD to the training command of MODEL
   CMD=("$PYTHON" main.py --mode train --dataset synthetic --data_dir "$DATA" --seed "$SEED"
        --input_shape "${shape[@]}" --filters "${filters[@]}" --batch_size "$BATCH"
        --epochs "$EPOCHS" --steps_per_epoch "$STEPS" --grappler "$GRAPPLER"
-       --checkpoint_dir "$OUT/$1")
+       --recompute off --checkpoint_dir "$OUT/$1")   # small sizes fit: no recomputation
   case $1 in
     rl_v2v_gan) CMD+=(--pretrain_epochs "$PRETRAIN_EPOCHS" --rl_epochs "$RL_EPOCHS") ;;
     no_rl) CMD+=(--rl_epochs 0) ;;
