@@ -159,7 +159,7 @@ def test_two_tower_training_writes_a_checkpoint_that_single_device_eval_loads(tm
     from conftest import ROOT
     main = [sys.executable, os.path.join(ROOT, "main.py")]
     common = ["--data_dir", str(tmp_path / "data"), "--checkpoint_dir", str(tmp_path / "ckpt"),
-              "--grappler", "off"]
+              "--grappler", "off", "--recompute", "off"]   # the tower tests above cover "on"
     out = subprocess.run(main + ["--mode", "train", "--num_gpus", "2", "--device", "cpu",
                                  "--input_shape", "4", "16", "16", "3", "--filters", "4", "8", "8",
                                  "--batch_size", "2", "--epochs", "1", "--rl_epochs", "0",

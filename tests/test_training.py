@@ -16,8 +16,10 @@ from rl_v2v_gan.networks import build_networks
 from rl_v2v_gan.tf_compat import tf
 from rl_v2v_gan.training import Interrupt, Trainer
 
+# --recompute off: at this size it only costs time; the iteration test below and
+# test_networks / test_parallel cover the default (on).
 TINY = ["--input_shape", "4", "32", "32", "3", "--batch_size", "2", "--filters", "8", "16", "32",
-        "--grappler", "off"]
+        "--grappler", "off", "--recompute", "off"]
 
 
 def _args(tmp_path, *extra):
@@ -32,7 +34,8 @@ def _values(sess, variables):
 
 
 def test_one_algorithm_1_iteration_updates_G_P_D_Q_and_moves_targets_by_tau(tmp_path):
-    args = parse_args(["--mode", "train", "--tau", "0.25", "--sigma1", "0"] + _args(tmp_path))
+    args = parse_args(["--mode", "train", "--tau", "0.25", "--sigma1", "0"]
+                      + _args(tmp_path, "--recompute", "on"))
     sampler = data.Sampler(data.ensure_dataset(args), seed=0)
     trainer = Trainer(args, "rl", sampler, Interrupt())
     sess = trainer.sess
