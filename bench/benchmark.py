@@ -610,6 +610,8 @@ def main_driver(opts):
         # Grappler's first-run optimization of each session call of the big
         # training graphs costs ~30 s at any size: too slow for --quick.
         opts.grappler = "off" if opts.quick else "on"
+    if opts.recompute is None:
+        opts.recompute = "off" if opts.quick else "on"
     log = opts.log or os.path.join(tempfile.gettempdir(), "rl_v2v_gan_benchmark.log")
     open(log, "w").close()
     common = dict(grappler=opts.grappler, recompute=opts.recompute, warmup=opts.warmup,
@@ -778,8 +780,9 @@ def main():
     p.add_argument("--json", metavar="PATH", help="write every number to PATH")
     p.add_argument("--grappler", choices=("on", "off"),
                    help="TensorFlow's graph optimizer (default: on; off with --quick)")
-    p.add_argument("--recompute", choices=("on", "off"), default="on",
-                   help="main.py's --recompute for the training steps (G_Y alone never recomputes)")
+    p.add_argument("--recompute", choices=("on", "off"),
+                   help="main.py's --recompute for the training steps (default: on; off with "
+                   "--quick, whose sizes need no saving); G_Y alone never recomputes")
     p.add_argument("--filters", type=int, nargs=3, default=DEFAULT_FILTERS)
     p.add_argument("--base", type=int, nargs=3, metavar=("T", "H", "BATCH"),
                    default=[DEFAULT["T"], DEFAULT["H"], DEFAULT["batch"]],
