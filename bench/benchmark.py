@@ -14,6 +14,9 @@ runs warm-up steps, then times the step and reports:
   size, so placeholders are given a static batch here (`StaticTrainGraph`).
 - seconds per step: median of `--steps` timed steps after `--warmup` steps
   (the first run of a graph pays for Grappler and allocations);
+- with `--recompute on` (the default except for --quick) also the model's
+  FLOPs: the same step counted with `--recompute off`, and the utilization
+  the measured time gives on them;
 - achieved GFLOP/s, and utilization = achieved / peak, where peak is the
   best fp32 rate of a 2048x2048 matmul or a [8, 64, 64, 256] 3x3 -> 256
   convolution measured in the same run (at the start and at the end);
