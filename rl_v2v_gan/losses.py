@@ -1,9 +1,14 @@
 """The losses of RL-V2V-GAN, eq. (1)-(10) (SPEC §3).
 
-Adversarial terms work on logits (numerically stable sigmoid cross-entropy).
-Each adversarial equation returns a `(d_loss, g_loss)` pair: `d_loss` is the
-negated value D maximizes, `-[log D(real) + log(1 - D(fake))]`; `g_loss` is
-the non-saturating generator form `-log D(fake)`.
+Adversarial terms work on logits. Each adversarial equation returns a
+`(d_loss, g_loss)` pair built from two per-sample costs (`real_cost`,
+`fake_cost`) in one of two forms (`--gan_loss`):
+- "nonsaturating" (the paper's log terms): `d_loss` is the negated value D
+  maximizes, `-[log D(real) + log(1 - D(fake))]` (numerically stable sigmoid
+  cross-entropy on logits); `g_loss` is the non-saturating `-log D(fake)`.
+- "least_squares" (choice, Mao et al. 2017, as in CycleGAN and RecycleGAN):
+  `(D(real) - 1)² + D(fake)²` for D and `(D(fake) - 1)²` for G, on the raw
+  outputs; its gradients do not vanish when D is confident.
 
 (choice) Sums over frames, pixels and clips are means, so the lambda weights
 do not depend on T, the image size or the batch size.
@@ -15,13 +20,34 @@ import collections
 from .tf_compat import tf
 
 Adversarial = collections.namedtuple("Adversarial", "d_loss g_loss")
+GAN_LOSSES = ("nonsaturating", "least_squares")
 
 
-def bce(logits, label, mask=None):
-    """Mean sigmoid cross-entropy `-log sigmoid(+-logits)` (masked mean if `mask`)."""
-    values = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.fill(tf.shape(logits), label),
-                                                     logits=logits)
-    return masked_mean(values, mask)
+def _check_form(form):
+    if form not in GAN_LOSSES:
+        raise ValueError("GAN loss form must be one of %s, got %r" % (GAN_LOSSES, form))
+
+
+def real_cost(logits, form="nonsaturating"):
+    """Per-element cost of D judging its input real: `-log D(v)` = softplus(-logit)
+    (nonsaturating) or `(D(v) - 1)²` (least_squares). D minimizes it on real
+    inputs, G (non-saturating form) on generated ones."""
+    _check_form(form)
+    return tf.nn.softplus(-logits) if form == "nonsaturating" else tf.square(logits - 1.0)
+
+
+def fake_cost(logits, form="nonsaturating"):
+    """Per-element cost of D judging its input generated: `-log(1 - D(v))` =
+    softplus(logit) (nonsaturating) or `D(v)²` (least_squares)."""
+    _check_form(form)
+    return tf.nn.softplus(logits) if form == "nonsaturating" else tf.square(logits)
+
+
+def bce(logits, label, mask=None, form="nonsaturating"):
+    """Mean `real_cost` (label 1) or `fake_cost` (label 0) of `logits`, masked
+    mean if `mask`; for the nonsaturating form the sigmoid cross-entropy."""
+    cost = real_cost if label == 1.0 else fake_cost
+    return masked_mean(cost(logits, form), mask)
 
 
 def masked_mean(values, mask=None):
@@ -32,10 +58,11 @@ def masked_mean(values, mask=None):
     return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
-def adversarial(real, fake):
+def adversarial(real, fake, form="nonsaturating"):
     """`(d_loss, g_loss)` from lists of `(logits, mask)` for real and fake inputs."""
-    d_loss = tf.add_n([bce(l, 1.0, m) for l, m in real] + [bce(l, 0.0, m) for l, m in fake])
-    g_loss = tf.add_n([bce(l, 1.0, m) for l, m in fake])
+    d_loss = tf.add_n([bce(l, 1.0, m, form) for l, m in real] +
+                      [bce(l, 0.0, m, form) for l, m in fake])
+    g_loss = tf.add_n([bce(l, 1.0, m, form) for l, m in fake])
     return Adversarial(d_loss, g_loss)
 
 
@@ -46,7 +73,8 @@ def frame_logits(D, clip, **kwargs):
     return tf.reshape(logits, [-1, T, logits.shape[-1]])
 
 
-def L_g_Y(d_y_real, d_y_style, d_y_fake, mask_real=None, mask_fake=None):
+def L_g_Y(d_y_real, d_y_style, d_y_fake, mask_real=None, mask_fake=None,
+          form="nonsaturating"):
     """Frame adversarial loss of G_Y and D_Y, eq. (1).
 
     d_y_real: `[B, T, 2]` D_Y logits of real Y frames (head 0 used);
@@ -55,16 +83,17 @@ def L_g_Y(d_y_real, d_y_style, d_y_fake, mask_real=None, mask_fake=None):
     Masks `[B, T]` select valid frames.
     """
     return adversarial(real=[(d_y_real[..., 0], mask_real), (d_y_style[..., 1], None)],
-                       fake=[(d_y_fake[..., 0], mask_fake)])
+                       fake=[(d_y_fake[..., 0], mask_fake)], form=form)
 
 
-def L_g_X(d_x_real, d_x_fake, mask_real=None, mask_fake=None):
+def L_g_X(d_x_real, d_x_fake, mask_real=None, mask_fake=None, form="nonsaturating"):
     """Frame adversarial loss of G_X and D_X, eq. (2).
 
     d_x_real: `[B, T, 1]` D_X logits of real X frames; d_x_fake: `[B', T, 1]`
     logits of the frames of G_X(y) and G_X(z) (stacked on the batch axis).
     """
-    return adversarial(real=[(d_x_real[..., 0], mask_real)], fake=[(d_x_fake[..., 0], mask_fake)])
+    return adversarial(real=[(d_x_real[..., 0], mask_real)], fake=[(d_x_fake[..., 0], mask_fake)],
+                       form=form)
 
 
 def L_rr(clip, predictions, lengths=None):
@@ -90,16 +119,16 @@ def L_rc(clip, t, reconstruction):
     return tf.reduce_mean(tf.square(target - reconstruction))
 
 
-def L_vX(d_x_real, d_x_fake):
+def L_vX(d_x_real, d_x_fake, form="nonsaturating"):
     """Video loss of X, eq. (8): log D_X(x) + log(1 - D_X(G_X(y))) + log(1 - D_X(G_X(z))).
 
     d_x_real: `[B, 1]` D_X logits of real X clips; d_x_fake: `[B', 1]` of
     G_X(y) and G_X(z) clips.
     """
-    return adversarial(real=[(d_x_real[:, 0], None)], fake=[(d_x_fake[:, 0], None)])
+    return adversarial(real=[(d_x_real[:, 0], None)], fake=[(d_x_fake[:, 0], None)], form=form)
 
 
-def L_vY(d_y_real, d_y_style, d_y_fake):
+def L_vY(d_y_real, d_y_style, d_y_fake, form="nonsaturating"):
     """Video loss of Y, eq. (9):
     log D_Y,0(y) + log D_Y,1(z) + log(1 - D_Y,0(G_Y(x))) + log(1 - D_Y,1(G_Y(x))).
 
@@ -107,7 +136,7 @@ def L_vY(d_y_real, d_y_style, d_y_fake):
     d_y_fake: of G_Y(x) clips.
     """
     return adversarial(real=[(d_y_real[:, 0], None), (d_y_style[:, 1], None)],
-                       fake=[(d_y_fake[:, 0], None), (d_y_fake[:, 1], None)])
+                       fake=[(d_y_fake[:, 0], None), (d_y_fake[:, 1], None)], form=form)
 
 
 WEIGHT_OF = {"L_g_X": None, "L_g_Y": None, "L_rr_X": "lambda_rx", "L_rr_Y": "lambda_ry",

@@ -46,11 +46,12 @@ def score_candidates(Q, s, p, a1, a2, **kw):
     return tf.split(q, 2, axis=0)
 
 
-def adversarial_cost(nets, d, clip, lengths=None):
-    """Per-sample non-saturating cost `-log D_d(v)` of frames or clips judged by
-    D_d (for Y both heads: domain and style); inference-mode D. `[B]`."""
+def adversarial_cost(nets, d, clip, lengths=None, form="nonsaturating"):
+    """Per-sample generator cost `-log D_d(v)` (or its least-squares form) of
+    frames or clips judged by D_d (for Y both heads: domain and style);
+    inference-mode D. `[B]`."""
     logits = getattr(nets, "D_" + d)(clip, lengths=lengths, is_training=False)
-    return tf.reduce_sum(tf.nn.softplus(-logits), axis=1)
+    return tf.reduce_sum(losses.real_cost(logits, form), axis=1)
 
 
 def pixel_error(a, b):
@@ -167,8 +168,8 @@ class TrainGraph(object):
             gx_yz = n.G_X(yz)                                 # [2B, T, H, W, 3] Y, Z -> X
             real_fake = tf.concat([x, gx_yz], 0)
             frames, videos = losses.frame_logits(n.D_X, real_fake), n.D_X(real_fake)
-            adv = losses.L_g_X(frames[:B], frames[B:])
-            video = losses.L_vX(videos[:B], videos[B:])
+            adv = losses.L_g_X(frames[:B], frames[B:], form=cfg.gan_loss)
+            video = losses.L_vX(videos[:B], videos[B:], form=cfg.gan_loss)
             return part({"L_g_X": adv.g_loss, "L_v": video.g_loss,
                          "L_rc_Y": losses.L_rc(yz, i["t_yz"],
                                                recycle(n.G_Y, n.P_X, gx_yz, i["t_yz"]))},
@@ -178,8 +179,9 @@ class TrainGraph(object):
             gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
             frames = losses.frame_logits(n.D_Y, tf.concat([y, gy_x], 0))
             videos = n.D_Y(tf.concat([yz, gy_x], 0))
-            adv = losses.L_g_Y(frames[:n_y], n.D_Y(z_hat[:, None]), frames[n_y:])
-            video = losses.L_vY(videos[:n_y], videos[n_y:n_yz], videos[n_yz:])
+            adv = losses.L_g_Y(frames[:n_y], n.D_Y(z_hat[:, None]), frames[n_y:],
+                               form=cfg.gan_loss)
+            video = losses.L_vY(videos[:n_y], videos[n_y:n_yz], videos[n_yz:], form=cfg.gan_loss)
             return part({"L_g_Y": adv.g_loss, "L_v": video.g_loss,
                          "L_rc_X": losses.L_rc(x, i["t_x"], recycle(n.G_X, n.P_Y, gy_x, i["t_x"]))},
                         adv.d_loss, video.d_loss)
@@ -213,11 +215,12 @@ class TrainGraph(object):
         a = tf.where(i["greedy"], tf.where(q1 >= q2, a1, a2), i["random_a"])
         lam_rr, lam_rc = ((cfg.lambda_rx, cfg.lambda_rcx) if d == "X"
                           else (cfg.lambda_ry, cfg.lambda_rcy))
-        frame_loss = (adversarial_cost(n, d, a[:, None])                  # L_g
+        frame_loss = (adversarial_cost(n, d, a[:, None], form=cfg.gan_loss)  # L_g
                       + lam_rr * pixel_error(a, i["a_true"])             # L_rr
                       + lam_rc * pixel_error(a2, i["a_true"]))           # L_rc
         video, lengths = ops.append_frame(s, p, a)
-        video_loss = cfg.lambda_v * adversarial_cost(n, d, video, lengths)  # lambda_v L_v
+        video_loss = cfg.lambda_v * adversarial_cost(n, d, video, lengths,
+                                                     form=cfg.gan_loss)  # lambda_v L_v
         terminal = tf.equal(p + 1, self.T)
         reward = reward_from_loss(tf.where(terminal, video_loss, frame_loss))
         return {"action": a, "reward": reward, "q1": q1, "q2": q2}
@@ -274,7 +277,7 @@ class TrainGraph(object):
         For d = Y, `style` marks Z clips: their real video term is D_Y,1's and
         they give no real frames to D_Y,0.
         """
-        n, T = self.nets, self.T
+        n, T, form = self.nets, self.T, self.cfg.gan_loss
         clips, t = i["clips"], i["t"]
         frame_mask = tf.sequence_mask(t, T, tf.float32) * tf.cast(t < T, tf.float32)[:, None]
         video_mask = tf.cast(tf.equal(t, T), tf.float32)
@@ -284,19 +287,20 @@ class TrainGraph(object):
             d_fake = n.D_Y(fake)
             frame = losses.adversarial(
                 [(losses.frame_logits(n.D_X, clips)[..., 0], frame_mask), style_images],
-                [(losses.frame_logits(n.D_Y, fake)[..., 0], frame_mask)])
+                [(losses.frame_logits(n.D_Y, fake)[..., 0], frame_mask)], form)
             video = losses.adversarial([(n.D_X(clips)[:, 0], video_mask)],
-                                       [(d_fake[:, 0], video_mask), (d_fake[:, 1], video_mask)])
+                                       [(d_fake[:, 0], video_mask), (d_fake[:, 1], video_mask)],
+                                       form)
         else:
             is_z = tf.cast(i["style"], tf.float32)
             d_real = n.D_Y(clips)                              # D_Y,0(y) or D_Y,1(z)
             frame = losses.adversarial(
                 [(losses.frame_logits(n.D_Y, clips)[..., 0], frame_mask * (1.0 - is_z)[:, None]),
                  style_images],
-                [(losses.frame_logits(n.D_X, fake)[..., 0], frame_mask)])
+                [(losses.frame_logits(n.D_X, fake)[..., 0], frame_mask)], form)
             video = losses.adversarial([(d_real[:, 0], video_mask * (1.0 - is_z)),
                                         (d_real[:, 1], video_mask * is_z)],
-                                       [(n.D_X(fake)[:, 0], video_mask)])
+                                       [(n.D_X(fake)[:, 0], video_mask)], form)
         return {"D_loss": frame.d_loss + video.d_loss + l2(n, DISCRIMINATORS),
                 "D_frame_loss": frame.d_loss, "D_video_loss": video.d_loss}
 
