@@ -4,12 +4,16 @@
 
 See README.md, or `python main.py --help` for every flag.
 """
-import importlib
-import importlib.util
-import sys
+import time
 
-from rl_v2v_gan.config import non_defaults, parse_args
-from rl_v2v_gan.errors import UserError
+STARTED = time.time()   # before the imports: --eval_every's clock includes them
+
+import importlib  # noqa: E402
+import importlib.util  # noqa: E402
+import sys  # noqa: E402
+
+from rl_v2v_gan.config import non_defaults, parse_args  # noqa: E402
+from rl_v2v_gan.errors import UserError  # noqa: E402
 
 # mode => (module, function) in the package; each takes the parsed flags.
 MODES = {
@@ -23,7 +27,7 @@ MODES = {
 
 def main(argv=None):
     try:
-        args = parse_args(argv)
+        args = parse_args(argv, STARTED)
         changed = non_defaults(args)
         print("rl_v2v_gan %s: %s" % (args.mode, " ".join(
             "--%s %s" % (k, v) for k, v in sorted(changed.items()) if k != "mode") or "defaults"))

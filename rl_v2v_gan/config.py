@@ -9,6 +9,7 @@ needs no shape flags.
 import argparse
 import json
 import os
+import time
 
 from .errors import UserError
 
@@ -45,6 +46,9 @@ def build_parser():
     a("--steps_per_epoch", type=int, default=100)
     a("--gamma", type=float, default=0.99, help="discount factor")
     a("--tau", type=float, default=0.001, help="soft target update rate")
+    a("--gan_loss", choices=("nonsaturating", "least_squares"), default="nonsaturating",
+      help="form of the adversarial terms: the paper's log terms (non-saturating for G) or "
+      "least squares")
     a("--lambda_v", type=float, default=1.0, help="video loss weight, eq. (10)")
     a("--lambda_rr", type=float, default=0.1, help="recurrent loss weight (both domains)")
     a("--lambda_rc", type=float, default=0.1, help="recycle loss weight (both domains)")
@@ -74,6 +78,9 @@ def build_parser():
     a("--checkpoint", help="eval/translate: an explicit checkpoint prefix")
     a("--max_to_keep", type=int, default=5)
     a("--eval_batches", type=int, default=5)
+    a("--eval_every", type=int, default=0,
+      help="train: every N steps, metrics of G_Y on the held-out clips of X to TensorBoard "
+      "(eval/...) and <checkpoint_dir>/eval.csv; 0 = never")
     a("--samples_dir", default="samples")
     a("--inception_path", help="FID: Inception-v3 frozen graph (.pb)")
     a("--input", help="translate: a video file or a folder of frames")
@@ -98,6 +105,8 @@ def validate(args):
         raise UserError("--input_shape: H and W must be positive multiples of 8, got %d %d" % (H, W))
     if C != 3:
         raise UserError("--input_shape: C must be 3 (RGB), got %d" % C)
+    if args.eval_every < 0:
+        raise UserError("--eval_every must be >= 0 (0 = never), got %d" % args.eval_every)
     _positive(args, "learning_rate", "batch_size", "steps_per_epoch", "buffer_size",
               "max_to_keep", "eval_batches", "num_gpus")
     if min(args.filters) <= 0:
@@ -129,9 +138,11 @@ def validate(args):
     return args
 
 
-def parse_args(argv=None):
+def parse_args(argv=None, started=None):
+    """The validated flags; `started`: when the command started (default now)."""
     args = build_parser().parse_args(argv)
     args.explicit = explicit_flags(argv)
+    args.started = time.time() if started is None else started
     return validate(args)
 
 
@@ -148,8 +159,12 @@ def non_defaults(args):
     return {k: v for k, v in to_dict(args).items() if k in defaults and defaults[k] != v}
 
 
+# Attributes of the parsed flags that describe this process, not the run.
+RUNTIME_KEYS = ("explicit", "started")
+
+
 def to_dict(args):
-    return {k: v for k, v in vars(args).items() if k != "explicit"}
+    return {k: v for k, v in vars(args).items() if k not in RUNTIME_KEYS}
 
 
 def save_config(args, directory):

@@ -168,7 +168,7 @@ def evaluate(args):
     path, directory = generators.path, generators.directory
     with generators:
         ds = data.ensure_dataset(args)
-        source, truth, target, split = eval_clips(ds, args.eval_batches * args.batch_size)
+        source, truth, target, split = data.eval_clips(ds, args.eval_batches * args.batch_size)
         n = len(source)
         translated = data.to_uint8(generators(data.to_float(source), "x2y",
                                               progress="eval x2y (%d clips)" % n))
@@ -206,26 +206,6 @@ def evaluate(args):
           % (len(written), " | ground truth" if truth is not None else "", args.samples_dir,
              ", ".join(os.path.basename(p) for p in written)))
     return results
-
-
-def eval_clips(ds, n):
-    """The first n clips of X to evaluate, as uint8 arrays.
-
-    Returns `(source, ground_truth or None, target or None, split)`: the test
-    split of X (the train split, with a warning, when it is empty), its paired
-    ground truth (synthetic data), and the real Y clips (the FID reference).
-    """
-    split = "test"
-    if not len(ds.clips("X", split)):
-        split = "train"
-        print("warning: %s has no test clips of X: evaluating on train clips, which the "
-              "model was trained on" % ds.root)
-    source = np.asarray(ds.clips("X", split)[:n])
-    if not len(source):
-        raise UserError("%s has no clips of X to evaluate" % ds.root)
-    truth = np.asarray(ds.clips("X_gt", split)[:n]) if ds.has_ground_truth else None
-    target = np.asarray(ds.clips("Y", "train"))
-    return source, truth, (target if len(target) else None), split
 
 
 def _step(path):

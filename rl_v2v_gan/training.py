@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from . import checkpoints, data, distributed, parallel
+from . import checkpoints, data, distributed, monitor, parallel
 from .config import ARCH_KEYS, CONFIG_FILE, load_config, save_config
 from .errors import UserError
 from .model import TrainGraph
@@ -76,8 +76,9 @@ class Trainer(object):
     other workers wait for its initialization.
     """
 
-    def __init__(self, args, phase, sampler, interrupt, cluster=None, target=""):
+    def __init__(self, args, phase, sampler, interrupt, cluster=None, target="", heldout=None):
         self.args, self.phase, self.sampler, self.interrupt = args, phase, sampler, interrupt
+        self.heldout = heldout
         self.is_chief = cluster is None or cluster.task_index == 0
         self.graph = tf.Graph()
         with self.graph.as_default(), (distributed.device_setter(cluster) if cluster
@@ -204,6 +205,8 @@ class Trainer(object):
                 totals[n] = totals.get(n, 0.0) + float(v)
             done += 1
             self._log_scalars(metrics)
+            if a.eval_every and self.step % a.eval_every == 0:
+                self.evaluate()
             bar.set_postfix({n: "%.3g" % metrics[n] for n in SHOWN[self.phase] if n in metrics})
             if self.interrupt.signal:
                 break
@@ -224,6 +227,21 @@ class Trainer(object):
             tag=names.get(n, ("gan/" if n.startswith(("D_", "G_", "L_")) else prefix) + n),
             simple_value=float(v)) for n, v in metrics.items()])
         self.writer.add_summary(summary, self.step)
+
+    def evaluate(self):
+        """Held-out metrics of the current G_Y (`--eval_every`): eval.csv,
+        TensorBoard `eval/...` and one printed line. Chief only."""
+        if self.heldout is None or not self.is_chief:
+            return None
+        row = self.heldout(lambda clips: self.sess.run(self.g.preview,
+                                                       {self.g.preview_input: clips}), self.step)
+        shown = [(k, row[k]) for k in monitor.METRIC_KEYS if row[k] is not None]
+        if self.writer is not None:
+            self.writer.add_summary(tf.Summary(value=[
+                tf.Summary.Value(tag="eval/" + k, simple_value=v) for k, v in shown]), self.step)
+        tqdm.write("eval step %d (%.0f s): %s" % (self.step, row["seconds"], " ".join(
+            "%s %.4g" % kv for kv in shown)))
+        return row
 
     def log_preview(self):
         """A few X -> Y translated clips as TensorBoard images (source over result)."""
@@ -263,6 +281,14 @@ def summarize(variables):
     return ", ".join(scopes)
 
 
+def completed_steps(args):
+    """The global step of the latest checkpoint (0 if none)."""
+    path = checkpoints.find(args.checkpoint_dir)
+    if path is None or "global_step" not in dict(tf.train.list_variables(path)):
+        return 0
+    return int(checkpoints.read_variable(path, "global_step"))
+
+
 def completed_epochs(args):
     """Epochs recorded in the latest checkpoint (0 if none, or a foreign one:
     the checked restore then reports what does not match)."""
@@ -300,12 +326,17 @@ def train(args):
         return
     if epoch:
         print("resuming after epoch %d of %d" % (epoch, args.epochs))
+    heldout = None
+    if args.eval_every and is_chief:
+        heldout = monitor.HeldOut(ds, args.checkpoint_dir, args.started, completed_steps(args))
+        print("held-out evaluation every %d steps on %d %s clips of X -> %s"
+              % (args.eval_every, len(heldout.source), heldout.split, heldout.path))
     with Interrupt() as interrupt:
         while epoch < args.epochs:
             phase = "pretrain" if epoch < args.pretrain_epochs else "rl"
             end = args.pretrain_epochs if phase == "pretrain" else args.epochs
             started = time.time()
-            trainer = Trainer(args, phase, sampler, interrupt, cluster, target)
+            trainer = Trainer(args, phase, sampler, interrupt, cluster, target, heldout)
             print("%s graph ready in %.1f s" % (phase, time.time() - started))
             try:
                 while epoch < end:
@@ -321,6 +352,9 @@ def train(args):
                     print("epoch %d/%d %s step %d %.1f s | %s | saved %s" % (
                         epoch, args.epochs, phase, trainer.step, time.time() - started,
                         " ".join("%s %.4g" % kv for kv in sorted(means.items())), path))
+                if epoch == args.epochs and heldout and (
+                        not heldout.rows or heldout.rows[-1]["step"] != trainer.step):
+                    trainer.evaluate()    # the final model, when --eval_every missed it
             finally:
                 trainer.close()
 

@@ -2,6 +2,7 @@
 
     prepare(args)         --mode prepare_data: build <data_dir>/<dataset> at --input_shape
     ensure_dataset(args)  the prepared Dataset, generating the synthetic one if missing
+    eval_clips(ds, n)     the held-out clips of X that eval and --eval_every translate
     Dataset               meta.json + memory-mapped uint8 clips (storage.py)
     Sampler               random float32 batches in [-1, 1] (pipeline.py)
     to_float, to_uint8    uint8 [0, 255] <-> float32 [-1, 1]
@@ -13,12 +14,14 @@ Datasets: `synthetic` is generated (synthetic.py); `flower`, `city` and
 import os
 import time
 
+import numpy as np
+
 from ..errors import UserError
 from . import folders, synthetic
 from .pipeline import Sampler, to_float, to_uint8  # noqa: F401
 from .storage import META_FILE, Dataset, check_replaceable, dataset_dir, write
 
-__all__ = ["prepare", "ensure_dataset", "Dataset", "Sampler", "to_float", "to_uint8"]
+__all__ = ["prepare", "ensure_dataset", "eval_clips", "Dataset", "Sampler", "to_float", "to_uint8"]
 
 
 def _shape_flag(shape):
@@ -72,3 +75,23 @@ def ensure_dataset(args, **options):
                         "re-run `%s` to replace it, or use another --data_dir"
                         % (wanted, root, found, command))
     return dataset
+
+
+def eval_clips(ds, n):
+    """The first n clips of X to evaluate, as uint8 arrays.
+
+    Returns `(source, ground_truth or None, target or None, split)`: the test
+    split of X (the train split, with a warning, when it is empty), its paired
+    ground truth (synthetic data), and the real Y clips (the FID reference).
+    """
+    split = "test"
+    if not len(ds.clips("X", split)):
+        split = "train"
+        print("warning: %s has no test clips of X: evaluating on train clips, which the "
+              "model was trained on" % ds.root)
+    source = np.asarray(ds.clips("X", split)[:n])
+    if not len(source):
+        raise UserError("%s has no clips of X to evaluate" % ds.root)
+    truth = np.asarray(ds.clips("X_gt", split)[:n]) if ds.has_ground_truth else None
+    target = np.asarray(ds.clips("Y", "train"))
+    return source, truth, (target if len(target) else None), split
