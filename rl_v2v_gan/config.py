@@ -12,6 +12,7 @@ import os
 import time
 
 from .errors import UserError
+from .files import atomic_write
 
 MODES = ("prepare_data", "train", "eval", "translate", "export")
 DATASETS = ("synthetic", "flower", "city", "custom")
@@ -20,12 +21,27 @@ ARCH_KEYS = ("input_shape", "filters", "model")
 CONFIG_FILE = "config.json"
 
 
+# Presets set the defaults of a group of flags; flags given explicitly win.
+# "paper": the paper's configuration (§6.2, GPU-sized: a pre-training step is
+# minutes on a 2-core CPU). "cpu": the synthetic benchmark at a size a 2-core
+# CPU trains in minutes, chosen by measurement (docs/results.md).
+PRESETS = {
+    "paper": {},
+    "cpu": {"input_shape": [8, 32, 32, 3], "filters": [8, 16, 32], "batch_size": 4,
+            "learning_rate": 2e-4, "epochs": 6, "rl_epochs": 1, "steps_per_epoch": 100,
+            "eval_every": 50, "recompute": "off", "grappler": "off"},
+}
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="main.py", description="RL-V2V-GAN: few-shot video-to-video translation "
         "with ConvLSTM GANs trained by policy gradient.")
     a = p.add_argument
     a("--mode", choices=MODES, required=True)
+    a("--preset", choices=sorted(PRESETS), default="paper",
+      help="defaults for the size and schedule: 'paper' (the paper's, GPU-sized) or 'cpu' "
+      "(the synthetic benchmark on a 2-core CPU); explicit flags override them")
     a("--dataset", choices=DATASETS, default="synthetic")
     a("--data_dir", default="data", help="prepared datasets live in DATA_DIR/<dataset>")
     a("--raw_dir", help="prepare_data for flower/city/custom: folder with X/ Y/ Z/ Z_images/")
@@ -49,6 +65,10 @@ def build_parser():
     a("--gan_loss", choices=("nonsaturating", "least_squares"), default="nonsaturating",
       help="form of the adversarial terms: the paper's log terms (non-saturating for G) or "
       "least squares")
+    a("--frame_terms", choices=("single", "prefix"), default="single",
+      help="how D judges frame t in eq. (1)-(2): 'single', the frame alone as a clip of "
+      "length 1; 'prefix', D's output at step t of one causal pass over the clip (frame t "
+      "after x_1..t-1, as Algorithm 1's D update on prefixes)")
     a("--lambda_v", type=float, default=1.0, help="video loss weight, eq. (10)")
     a("--lambda_rr", type=float, default=0.1, help="recurrent loss weight (both domains)")
     a("--lambda_rc", type=float, default=0.1, help="recycle loss weight (both domains)")
@@ -140,8 +160,16 @@ def validate(args):
 
 def parse_args(argv=None, started=None):
     """The validated flags; `started`: when the command started (default now)."""
-    args = build_parser().parse_args(argv)
-    args.explicit = explicit_flags(argv)
+    parser = build_parser()
+    preset = argparse.ArgumentParser(add_help=False)   # the full parser checks the value
+    preset.add_argument("--preset", default="paper")
+    defaults = dict(PRESETS.get(preset.parse_known_args(argv)[0].preset, {}))
+    explicit = explicit_flags(argv)
+    if "pretrain_epochs" in explicit:     # the epoch split: explicit flags decide it
+        defaults.pop("rl_epochs", None)
+    parser.set_defaults(**defaults)
+    args = parser.parse_args(argv)
+    args.explicit = explicit
     args.started = time.time() if started is None else started
     return validate(args)
 
@@ -169,12 +197,8 @@ def to_dict(args):
 
 def save_config(args, directory):
     """Write every flag to `directory/config.json` (atomically)."""
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, CONFIG_FILE)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(to_dict(args), f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    atomic_write(os.path.join(directory, CONFIG_FILE),
+                 json.dumps(to_dict(args), indent=2, sort_keys=True))
 
 
 def load_config(directory):

@@ -46,6 +46,23 @@ def score_candidates(Q, s, p, a1, a2, **kw):
     return tf.split(q, 2, axis=0)
 
 
+def judge(D, clip, frame_terms, lengths=None, **kw):
+    """D's logits for the frame terms and the video term of clips:
+    `(frames [B, T, n], videos [B, n])`.
+
+    frame_terms "single" (the paper's wording, §3.2): frame t is judged alone,
+    as a clip of length 1, and the video in a second call (read at step T:
+    `lengths` only applies to "prefix").
+    frame_terms "prefix" (choice): one causal pass; frame t is judged by D's
+    output at step t, having seen x_{1:t} (the prefixes Algorithm 1 updates D
+    on), and the video by the output at the last valid step.
+    """
+    if frame_terms == "prefix":
+        steps = D(clip, lengths=lengths, steps=True, **kw)
+        return steps, ops.last_step(steps, lengths)
+    return losses.frame_logits(D, clip, **kw), D(clip, **kw)
+
+
 def adversarial_cost(nets, d, clip, lengths=None, form="nonsaturating"):
     """Per-sample generator cost `-log D_d(v)` (or its least-squares form) of
     frames or clips judged by D_d (for Y both heads: domain and style);
@@ -163,28 +180,33 @@ class TrainGraph(object):
                         D_video_loss=d_video, D_loss=d_frame + cfg.lambda_v * d_video)
 
         # (choice) Each discriminator sees real and translated inputs in one
-        # call (one batch-norm batch): frames as clips of length 1, then videos.
+        # call (one batch-norm batch); see `judge` for how frames are read.
+        # (choice) The recycle calls (networks on translated clips) do not
+        # update batch-norm moving averages: those are for the real inputs
+        # eval and translate feed.
         def y_to_x():
             gx_yz = n.G_X(yz)                                 # [2B, T, H, W, 3] Y, Z -> X
-            real_fake = tf.concat([x, gx_yz], 0)
-            frames, videos = losses.frame_logits(n.D_X, real_fake), n.D_X(real_fake)
+            frames, videos = judge(n.D_X, tf.concat([x, gx_yz], 0), cfg.frame_terms)
             adv = losses.L_g_X(frames[:B], frames[B:], form=cfg.gan_loss)
             video = losses.L_vX(videos[:B], videos[B:], form=cfg.gan_loss)
+            back = recycle(n.G_Y, n.P_X, gx_yz, i["t_yz"], update_stats=False)
             return part({"L_g_X": adv.g_loss, "L_v": video.g_loss,
-                         "L_rc_Y": losses.L_rc(yz, i["t_yz"],
-                                               recycle(n.G_Y, n.P_X, gx_yz, i["t_yz"]))},
-                        adv.d_loss, video.d_loss)
+                         "L_rc_Y": losses.L_rc(yz, i["t_yz"], back)}, adv.d_loss, video.d_loss)
 
         def x_to_y():
             gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
-            frames = losses.frame_logits(n.D_Y, tf.concat([y, gy_x], 0))
-            videos = n.D_Y(tf.concat([yz, gy_x], 0))
+            if cfg.frame_terms == "prefix":                   # Z: video terms only
+                steps, videos = judge(n.D_Y, tf.concat([yz, gy_x], 0), "prefix")
+                frames = tf.concat([steps[:n_y], steps[n_yz:]], 0)
+            else:
+                frames = losses.frame_logits(n.D_Y, tf.concat([y, gy_x], 0))
+                videos = n.D_Y(tf.concat([yz, gy_x], 0))
             adv = losses.L_g_Y(frames[:n_y], n.D_Y(z_hat[:, None]), frames[n_y:],
                                form=cfg.gan_loss)
             video = losses.L_vY(videos[:n_y], videos[n_y:n_yz], videos[n_yz:], form=cfg.gan_loss)
+            back = recycle(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)
             return part({"L_g_Y": adv.g_loss, "L_v": video.g_loss,
-                         "L_rc_X": losses.L_rc(x, i["t_x"], recycle(n.G_X, n.P_Y, gy_x, i["t_x"]))},
-                        adv.d_loss, video.d_loss)
+                         "L_rc_X": losses.L_rc(x, i["t_x"], back)}, adv.d_loss, video.d_loss)
 
         def recurrent():
             out = part({"L_rr_X": losses.L_rr(x, n.P_X(x)), "L_rr_Y": losses.L_rr(yz, n.P_Y(yz))})
@@ -215,12 +237,14 @@ class TrainGraph(object):
         a = tf.where(i["greedy"], tf.where(q1 >= q2, a1, a2), i["random_a"])
         lam_rr, lam_rc = ((cfg.lambda_rx, cfg.lambda_rcx) if d == "X"
                           else (cfg.lambda_ry, cfg.lambda_rcy))
-        frame_loss = (adversarial_cost(n, d, a[:, None], form=cfg.gan_loss)  # L_g
-                      + lam_rr * pixel_error(a, i["a_true"])             # L_rr
-                      + lam_rc * pixel_error(a2, i["a_true"]))           # L_rc
         video, lengths = ops.append_frame(s, p, a)
-        video_loss = cfg.lambda_v * adversarial_cost(n, d, video, lengths,
-                                                     form=cfg.gan_loss)  # lambda_v L_v
+        video_cost = adversarial_cost(n, d, video, lengths, form=cfg.gan_loss)
+        frame_cost = (video_cost if cfg.frame_terms == "prefix"    # a judged after s (`judge`)
+                      else adversarial_cost(n, d, a[:, None], form=cfg.gan_loss))
+        frame_loss = (frame_cost                                       # L_g
+                      + lam_rr * pixel_error(a, i["a_true"])           # L_rr
+                      + lam_rc * pixel_error(a2, i["a_true"]))         # L_rc
+        video_loss = cfg.lambda_v * video_cost                         # lambda_v L_v
         terminal = tf.equal(p + 1, self.T)
         reward = reward_from_loss(tf.where(terminal, video_loss, frame_loss))
         return {"action": a, "reward": reward, "q1": q1, "q2": q2}
@@ -284,23 +308,23 @@ class TrainGraph(object):
         fake = tf.stop_gradient((n.G_Y if d == "X" else n.G_X)(clips, is_training=False))
         style_images = (n.D_Y(i["z_hat"][:, None])[:, 1], None)   # Σ log D_Y,1(Z_hat), eq. (1)
         if d == "X":
-            d_fake = n.D_Y(fake)
-            frame = losses.adversarial(
-                [(losses.frame_logits(n.D_X, clips)[..., 0], frame_mask), style_images],
-                [(losses.frame_logits(n.D_Y, fake)[..., 0], frame_mask)], form)
-            video = losses.adversarial([(n.D_X(clips)[:, 0], video_mask)],
-                                       [(d_fake[:, 0], video_mask), (d_fake[:, 1], video_mask)],
-                                       form)
+            real_frames, real_video = judge(n.D_X, clips, self.cfg.frame_terms, t)
+            fake_frames, fake_video = judge(n.D_Y, fake, self.cfg.frame_terms, t)
+            frame = losses.adversarial([(real_frames[..., 0], frame_mask), style_images],
+                                       [(fake_frames[..., 0], frame_mask)], form)
+            video = losses.adversarial([(real_video[:, 0], video_mask)],
+                                       [(fake_video[:, 0], video_mask),
+                                        (fake_video[:, 1], video_mask)], form)
         else:
             is_z = tf.cast(i["style"], tf.float32)
-            d_real = n.D_Y(clips)                              # D_Y,0(y) or D_Y,1(z)
+            real_frames, real_video = judge(n.D_Y, clips, self.cfg.frame_terms, t)
+            fake_frames, fake_video = judge(n.D_X, fake, self.cfg.frame_terms, t)
             frame = losses.adversarial(
-                [(losses.frame_logits(n.D_Y, clips)[..., 0], frame_mask * (1.0 - is_z)[:, None]),
-                 style_images],
-                [(losses.frame_logits(n.D_X, fake)[..., 0], frame_mask)], form)
-            video = losses.adversarial([(d_real[:, 0], video_mask * (1.0 - is_z)),
-                                        (d_real[:, 1], video_mask * is_z)],
-                                       [(n.D_X(fake)[:, 0], video_mask)], form)
+                [(real_frames[..., 0], frame_mask * (1.0 - is_z)[:, None]), style_images],
+                [(fake_frames[..., 0], frame_mask)], form)
+            video = losses.adversarial([(real_video[:, 0], video_mask * (1.0 - is_z)),  # D_Y,0(y)
+                                        (real_video[:, 1], video_mask * is_z)],         # D_Y,1(z)
+                                       [(fake_video[:, 0], video_mask)], form)
         return {"D_loss": frame.d_loss + video.d_loss + l2(n, DISCRIMINATORS),
                 "D_frame_loss": frame.d_loss, "D_video_loss": video.d_loss}
 

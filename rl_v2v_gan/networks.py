@@ -64,17 +64,20 @@ def auto_encoder(clip, filters, ctx):
     return tf.tanh(ops.conv2d_video(h, 3, 1, ctx.regularizer, scope="out_proj"))
 
 
-def classifier(clip, filters, ctx, lengths, outputs):
-    """D / Q body: `[B, T, H, W, 3] => [B, outputs]` pre-activations."""
+def classifier(clip, filters, ctx, lengths, outputs, steps=False):
+    """D / Q body: `[B, T, H, W, 3] => [B, outputs]` pre-activations, read at
+    the last valid step; with `steps`, at every step: `[B, T, outputs]`."""
     f1, f2, f3 = filters
     x = clip
     for i, f in enumerate((f1, f2, f3, f3, f3)):   # 3 RPB encoder + 2 RPB: H => ceil(H/32)
         x, _ = blocks.RPB(x, f, ctx, "RPB_%d" % (i + 1))
-    x = ops.last_step(x, lengths)                 # [B, H/32, W/32, f3]
-    _, h, w, c = x.shape.as_list()
+    if not steps:
+        x = ops.last_step(x, lengths)[:, None]    # [B, 1, H/32, W/32, f3]
+    _, T, h, w, c = x.shape.as_list()
     x = tf.reshape(x, [-1, h * w * c])
-    x = ops.leaky_relu(ops.dense(x, f3, ctx.regularizer, scope="fc_1"))  # [B, f3]
-    return ops.dense(x, outputs, ctx.regularizer, scope="fc_2")          # [B, outputs]
+    x = ops.leaky_relu(ops.dense(x, f3, ctx.regularizer, scope="fc_1"))  # [B * T, f3]
+    x = tf.reshape(ops.dense(x, outputs, ctx.regularizer, scope="fc_2"), [-1, T, outputs])
+    return x if steps else x[:, 0]
 
 
 _ORDERS = []    # the chains of `recompute_in_order` blocks, innermost last
@@ -137,7 +140,7 @@ class Network(object):
         self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
         self.recompute = recompute
 
-    def _body(self, clip, lengths, is_training, update_stats):
+    def _body(self, clip, lengths, is_training, update_stats, steps=False):
         """The network on `clip` (critics: the action already appended)."""
         ctx = blocks.Layer(is_training, ops.time_mask(lengths, clip.shape[1]), update_stats,
                            self.regularizer)
@@ -145,12 +148,15 @@ class Network(object):
             if self.kind == "auto_encoder":
                 return auto_encoder(clip, self.filters, ctx)
             outputs = 1 if self.kind == "critic" or not self.name.endswith("D_Y") else 2
-            logits = classifier(clip, self.filters, ctx, lengths, outputs)
+            logits = classifier(clip, self.filters, ctx, lengths, outputs, steps)
             return tf.nn.relu(logits)[:, 0] if self.kind == "critic" else logits
 
-    def __call__(self, clip, action=None, is_training=True, lengths=None, update_stats=True):
+    def __call__(self, clip, action=None, is_training=True, lengths=None, update_stats=True,
+                 steps=False):
         """G, P: `[B, T, H, W, 3]` => frames `[B, T, H, W, 3]` (tanh).
-        D: clip => logits `[B, 1]` (D_X) or `[B, 2]` (D_Y: domain, style).
+        D: clip => logits `[B, 1]` (D_X) or `[B, 2]` (D_Y: domain, style) of
+        the last valid step; with `steps`, of every step t (D having seen
+        frames 1..t, it is causal): `[B, T, 1 or 2]`.
         Q: state `[B, T, H, W, 3]`, action `[B, H, W, 3]` => Q(s, a) `[B]` >= 0,
         the action appended at step `lengths` (or after the clip).
         """
@@ -167,9 +173,9 @@ class Network(object):
             else:
                 clip, lengths = ops.append_frame(clip, lengths, action)
         if self.recompute and is_training:
-            return recomputed(lambda c, first: self._body(c, lengths, True, update_stats and first),
-                              clip)
-        return self._body(clip, lengths, is_training, update_stats)
+            return recomputed(lambda c, first: self._body(c, lengths, True, update_stats and first,
+                                                          steps), clip)
+        return self._body(clip, lengths, is_training, update_stats, steps)
 
     def variables(self, trainable_only=False):
         key = tf.GraphKeys.TRAINABLE_VARIABLES if trainable_only else tf.GraphKeys.GLOBAL_VARIABLES

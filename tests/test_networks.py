@@ -93,6 +93,32 @@ def test_lengths_give_the_same_result_as_the_unpadded_prefix(graph, rng):
     np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.parametrize("symbol", ["D_X", "D_Y"])
+def test_per_step_logits_are_causal_and_end_in_the_video_logits(graph, rng, symbol):
+    """`steps=True` (--frame_terms prefix): the output at step t is D on the
+    prefix of t + 1 frames, whatever follows; the last valid step is the
+    clip's logits."""
+    D = getattr(build_networks(TINY_FILTERS), symbol)
+    full = tf.placeholder(tf.float32, [None, 4, H, W, 3])
+    lengths = tf.placeholder(tf.int32, [None])
+    steps = D(full, lengths=lengths, steps=True, is_training=False)
+    prefixes = [D(full[:, :t + 1], is_training=False) for t in range(4)]
+    video = D(full, lengths=lengths, is_training=False)
+    clip = rng.uniform(-1, 1, (3, 4, H, W, 3))
+    changed = clip.copy()
+    changed[:, 2:] = rng.uniform(-1, 1, (3, 2, H, W, 3))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, want, last = sess.run([steps, prefixes, video], {full: clip, lengths: [4, 2, 3]})
+        early = sess.run(steps, {full: changed, lengths: [4, 2, 3]})
+    assert got.shape == (3, 4, 2 if symbol == "D_Y" else 1)
+    for t in range(4):
+        np.testing.assert_allclose(got[:, t], want[t], atol=1e-5)
+    np.testing.assert_allclose(last, got[[0, 1, 2], [3, 1, 2]], atol=1e-5)
+    np.testing.assert_allclose(early[:, :2], got[:, :2], atol=1e-5)   # frames 3, 4 changed
+    assert np.abs(early[:, 2:] - got[:, 2:]).max() > 1e-4
+
+
 def test_h_w_not_divisible_by_8_is_a_clear_error(graph):
     nets = build_networks(TINY_FILTERS)
     with pytest.raises(UserError, match="--input_shape"):

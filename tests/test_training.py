@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from rl_v2v_gan import checkpoints, data
+from rl_v2v_gan import checkpoints, data, monitor
 from rl_v2v_gan.config import parse_args
 from rl_v2v_gan.errors import UserError
 from rl_v2v_gan.networks import build_networks
@@ -89,12 +89,18 @@ def test_prepare_train_resume_end_to_end(tmp_path):
     common = _args(tmp_path)
     out = _main("--mode", "prepare_data", *common)
     assert out.returncode == 0, out.stderr
-    train = ["--mode", "train", "--epochs", "2", "--steps_per_epoch", "2"] + common
+    train = ["--mode", "train", "--epochs", "2", "--steps_per_epoch", "2", "--eval_every", "3",
+             "--frame_terms", "prefix"] + common
     out = _main(*train)
     assert out.returncode == 0, out.stderr
     ckpt = str(tmp_path / "ckpt")
     assert _steps(ckpt) == [2, 4]                    # one pre-training and one RL epoch
     assert os.path.exists(os.path.join(ckpt, "config.json"))
+    rows = monitor.read_rows(os.path.join(ckpt, monitor.CSV_FILE))
+    assert [r["step"] for r in rows] == [3, 4]       # every 3 steps, and the final model
+    assert 0 < rows[0]["seconds"] < rows[1]["seconds"]
+    for row in rows:
+        assert 0.0 <= row["background_accuracy"] <= 1.0 and row["psnr"] > 0.0
     assert "epoch 2/2 rl" in out.stdout and "Traceback" not in out.stderr
     assert os.listdir(os.path.join(ckpt, "logs"))
     mtimes = {f: os.path.getmtime(os.path.join(ckpt, f)) for f in os.listdir(ckpt)}
