@@ -17,6 +17,7 @@ from tqdm import tqdm
 from . import checkpoints, data, distributed, monitor, parallel
 from .config import ARCH_KEYS, CONFIG_FILE, load_config, save_config
 from .errors import UserError
+from .files import locked
 from .model import TrainGraph
 from .networks import DISCRIMINATORS, POLICY
 from .rl import ReplayBuffer, domain_of
@@ -314,6 +315,13 @@ def train(args):
     is_chief = cluster is None or cluster.task_index == 0
     if is_chief:
         check_checkpoint_dir(args)
+        with locked(args.checkpoint_dir):
+            return _train(args, cluster, target, is_chief)
+    return _train(args, cluster, target, is_chief)
+
+
+def _train(args, cluster, target, is_chief):
+    """`train` once the checkpoint folder is checked (and locked, on the chief)."""
     ds = data.ensure_dataset(args)
     sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0))
     if is_chief:

@@ -1,0 +1,72 @@
+"""files.py: atomic writes and the checkpoint-folder lock."""
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from rl_v2v_gan.errors import UserError
+from rl_v2v_gan.files import LOCK_FILE, atomic_write, locked
+
+
+def test_atomic_write_replaces_whole_files_and_leaves_no_temporary(tmp_path):
+    path = str(tmp_path / "sub" / "a.txt")
+    atomic_write(path, "first")
+    atomic_write(path, "second")
+    with open(path) as f:
+        assert f.read() == "second"
+    atomic_write(str(tmp_path / "b.bin"), b"\x00\x01", "wb")
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    assert sorted(os.listdir(str(tmp_path))) == ["b.bin", "sub"]
+    assert os.listdir(str(tmp_path / "sub")) == ["a.txt"]
+
+
+def test_atomic_write_failure_keeps_the_old_file_and_names_it(tmp_path):
+    path = str(tmp_path / "a.txt")
+    atomic_write(path, "old")
+    with pytest.raises(TypeError):
+        atomic_write(path, b"bytes in text mode")
+    with open(path) as f:
+        assert f.read() == "old"
+    assert os.listdir(str(tmp_path)) == ["a.txt"]
+    with pytest.raises(UserError, match="a.txt/b.txt"):
+        atomic_write(os.path.join(path, "b.txt"), "x")   # a file is not a folder
+
+
+def test_lock_refuses_a_second_holder_and_names_it(tmp_path):
+    folder = str(tmp_path / "run")
+    with locked(folder):
+        with pytest.raises(UserError, match=r"--checkpoint_dir .*run is in use by another "
+                                            r"process \(pid %d\)" % os.getpid()):
+            with locked(folder):
+                pass
+    with locked(folder):    # released at the end of the block
+        pass
+
+
+def test_lock_of_a_killed_process_is_not_stale(tmp_path):
+    folder = str(tmp_path / "run")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from rl_v2v_gan.files import locked\n"
+         "with locked(sys.argv[1]):\n    print('held', flush=True); sys.stdin.read()", folder],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(UserError, match="pid %d" % holder.pid):
+            with locked(folder):
+                pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    with locked(folder):
+        assert os.path.isfile(os.path.join(folder, LOCK_FILE))
+
+
+def test_lock_on_a_regular_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("x")
+    with pytest.raises(UserError, match="--checkpoint_dir .*file: not a folder"):
+        with locked(str(path)):
+            pass
