@@ -236,8 +236,17 @@ def side_by_side(*videos):
     return np.concatenate(panels[:-1], axis=2)
 
 
+def strip(*videos):
+    """uint8 videos `[T, H, W, 3]` => one image, a row per video and the frames
+    from left to right, rows and frames `SEPARATOR` pixels apart."""
+    rows = [side_by_side(*video[:, None])[0] for video in videos]   # [H, T W + ..., 3] each
+    bar = np.full((SEPARATOR, rows[0].shape[1], 3), 128, np.uint8)
+    return np.concatenate([part for row in rows for part in (row, bar)][:-1], axis=0)
+
+
 def write_samples(folder, name, source, translated, truth=None, count=SAMPLE_CLIPS):
-    """`<folder>/<name>_x2y_<k>.mp4` and `.gif`: source | translated [| ground truth]."""
+    """`<folder>/<name>_x2y_<k>.mp4` and `.gif`: source | translated [| ground truth]
+    side by side; `.png`: the same as rows of frames (`strip`)."""
     written = []
     for k in range(min(count, len(source))):
         panels = [source[k], translated[k]] + ([truth[k]] if truth is not None else [])
@@ -245,7 +254,8 @@ def write_samples(folder, name, source, translated, truth=None, count=SAMPLE_CLI
         base = os.path.join(folder, "%s_x2y_%d" % (name, k))
         video_io.write_video(base + ".mp4", frames, SAMPLE_FPS)
         video_io.write_gif(base + ".gif", frames, SAMPLE_FPS)
-        written += [base + ".mp4", base + ".gif"]
+        video_io.write_image(base + ".png", strip(*panels))
+        written += [base + ".mp4", base + ".gif", base + ".png"]
     return written
 
 

@@ -23,6 +23,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .errors import UserError  # noqa: E402
+from .files import atomic_write  # noqa: E402
 
 try:  # optional: the ffmpeg binary that writes browser-playable H.264
     import imageio_ffmpeg
@@ -252,3 +253,11 @@ def write_gif(path, frames, fps):
     with atomic_path(path) as tmp:
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
                        duration=int(round(1000.0 / fps)), loop=0)
+
+
+def write_image(path, image):
+    """Write a uint8 RGB image `[H, W, 3]` as PNG, atomically."""
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(image[:, :, ::-1]))  # RGB => BGR
+    if not ok:
+        raise UserError("cannot encode %s as PNG" % path)
+    atomic_write(path, data.tobytes(), "wb")

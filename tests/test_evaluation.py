@@ -129,7 +129,7 @@ def test_eval_writes_metrics_and_samples(checkpoint_dir, data_dir, tmp_path):
     assert 0.0 <= report["metrics"]["background_accuracy"] <= 1.0
     names = sorted(os.listdir(samples))
     assert names == sorted("rl_v2v_gan-3_x2y_%d.%s" % (k, e) for k in range(3)
-                           for e in ("gif", "mp4"))
+                           for e in ("gif", "mp4", "png"))
     frames, _ = video_io.read_video(os.path.join(samples, "rl_v2v_gan-3_x2y_0.mp4"))
     width = 3 * SHAPE[2] + 2 * evaluation.SEPARATOR   # source | translated | ground truth
     assert frames.shape == (SHAPE[0], SHAPE[1], width, 3)
@@ -137,6 +137,22 @@ def test_eval_writes_metrics_and_samples(checkpoint_dir, data_dir, tmp_path):
     from PIL import Image
     gif = Image.open(os.path.join(samples, "rl_v2v_gan-3_x2y_0.gif"))
     assert gif.n_frames == SHAPE[0] and gif.size == (width, SHAPE[1])
+    strip = cv2.imread(os.path.join(samples, "rl_v2v_gan-3_x2y_0.png"))[:, :, ::-1]
+    sep = evaluation.SEPARATOR   # rows source / translated / ground truth, time across
+    assert strip.shape == (3 * SHAPE[1] + 2 * sep, SHAPE[0] * (SHAPE[2] + sep) - sep, 3)
+
+
+def test_strip_puts_videos_in_rows_and_time_across():
+    T, H, W, sep = 3, 4, 5, evaluation.SEPARATOR
+    a, b = (np.random.RandomState(k).randint(0, 256, (T, H, W, 3)).astype(np.uint8)
+            for k in (0, 1))
+    image = evaluation.strip(a, b)
+    assert image.shape == (2 * H + sep, T * W + (T - 1) * sep, 3)
+    for t in range(T):
+        left = t * (W + sep)
+        np.testing.assert_array_equal(image[:H, left:left + W], a[t])
+        np.testing.assert_array_equal(image[H + sep:, left:left + W], b[t])
+    assert (image[H:H + sep] == 128).all() and (image[:, W:W + sep] == 128).all()
 
 
 def test_eval_without_inception_reports_fid_as_not_applicable(checkpoint_dir, data_dir,
