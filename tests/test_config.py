@@ -1,0 +1,50 @@
+"""config.py: presets, explicit flags over them, and config.json."""
+import json
+
+import pytest
+
+from rl_v2v_gan import config
+
+
+def parse(*argv):
+    return config.parse_args(["--mode", "train"] + list(argv))
+
+
+def test_paper_preset_is_the_parsers_defaults():
+    paper, default = parse("--preset", "paper"), parse()
+    assert config.to_dict(paper) == dict(config.to_dict(default), preset="paper")
+    assert default.input_shape == [16, 64, 64, 3] and default.filters == [64, 128, 256]
+
+
+def test_cpu_preset_sets_its_flags_and_explicit_flags_win():
+    cpu = parse("--preset", "cpu")
+    for key, value in config.PRESETS["cpu"].items():
+        assert getattr(cpu, key) == value, key
+    assert cpu.pretrain_epochs + cpu.rl_epochs == cpu.epochs
+    mine = parse("--preset", "cpu", "--filters", "4", "4", "4", "--eval_every=7")
+    assert mine.filters == [4, 4, 4] and mine.eval_every == 7
+    assert mine.input_shape == config.PRESETS["cpu"]["input_shape"]
+
+
+def test_cpu_preset_epoch_split_follows_explicit_flags():
+    epochs = config.PRESETS["cpu"]["epochs"]
+    no_rl = parse("--preset", "cpu", "--rl_epochs", "0")
+    assert (no_rl.pretrain_epochs, no_rl.rl_epochs) == (epochs, 0)
+    three = parse("--preset", "cpu", "--pretrain_epochs", "3")
+    assert (three.pretrain_epochs, three.rl_epochs) == (3, epochs - 3)
+
+
+def test_unknown_preset_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit):
+        parse("--preset", "gpu")
+    assert "--preset: invalid choice: 'gpu'" in capsys.readouterr().err
+
+
+def test_save_config_round_trips_without_runtime_keys(tmp_path):
+    args = parse("--preset", "cpu")
+    config.save_config(args, str(tmp_path))
+    with open(str(tmp_path / config.CONFIG_FILE)) as f:
+        saved = json.load(f)
+    assert saved == config.load_config(str(tmp_path)) == config.to_dict(args)
+    assert not set(config.RUNTIME_KEYS) & set(saved)
+    assert [p.name for p in tmp_path.iterdir()] == [config.CONFIG_FILE]
