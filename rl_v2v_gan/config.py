@@ -69,6 +69,9 @@ def build_parser():
       help="how D judges frame t in eq. (1)-(2): 'single', the frame alone as a clip of "
       "length 1; 'prefix', D's output at step t of one causal pass over the clip (frame t "
       "after x_1..t-1, as Algorithm 1's D update on prefixes)")
+    a("--recycle_frames", choices=("next", "all"), default="next",
+      help="frames of the translated-back clip in L_rc, eq. (5)-(6): 'next', frame t+1 "
+      "only (the paper); 'all', frames 1..t+1 (1..t are cycle-consistency terms)")
     a("--lambda_v", type=float, default=1.0, help="video loss weight, eq. (10)")
     a("--lambda_rr", type=float, default=0.1, help="recurrent loss weight (both domains)")
     a("--lambda_rc", type=float, default=0.1, help="recycle loss weight (both domains)")

@@ -108,15 +108,27 @@ def L_rr(clip, predictions, lengths=None):
     return masked_mean(error, mask)
 
 
-def L_rc(clip, t, reconstruction):
+RECYCLE_FRAMES = ("next", "all")
+
+
+def L_rc(clip, t, back, frames="next"):
     """Recycle loss, eq. (5)-(6): ||v_{t+1} - G(G'(v_{1:t}) ⧺ P(G'(v_{1:t})))_{t+1}||^2.
 
     clip: `[B, T, H, W, 3]` real clips; t: `[B]` prefix lengths in 1..T-1;
-    reconstruction: `[B, H, W, 3]`, the translate-predict-translate-back
-    frame for step t + 1, compared with `clip[:, t]` (0-based).
+    back: `[B, T, H, W, 3]`, the translated-back clip `G(G'(v_{1:t}) ⧺ P(...))`
+    (valid for t + 1 steps). frames "next" (the paper's): only its frame
+    t + 1 counts, compared with `clip[:, t]` (0-based). frames "all"
+    (choice): the mean over its t + 1 frames; frames 1..t are then the cycle
+    terms ||v_k - G(G'(v_{1:t}))_k||^2 of CycleGAN and RecycleGAN, which the
+    same network call computes anyway.
     """
-    target = tf.gather(clip, t, axis=1, batch_dims=1)
-    return tf.reduce_mean(tf.square(target - reconstruction))
+    if frames not in RECYCLE_FRAMES:
+        raise ValueError("recycle frames must be one of %s, got %r" % (RECYCLE_FRAMES, frames))
+    if frames == "next":
+        target, reconstruction = (tf.gather(v, t, axis=1, batch_dims=1) for v in (clip, back))
+        return tf.reduce_mean(tf.square(target - reconstruction))
+    error = tf.reduce_mean(tf.square(clip - back), axis=[2, 3, 4])          # [B, T]
+    return masked_mean(error, tf.sequence_mask(t + 1, error.shape[1], tf.float32))
 
 
 def L_vX(d_x_real, d_x_fake, form="nonsaturating"):

@@ -19,15 +19,20 @@ Step.__doc__ = "Placeholders (dict), the op to run, and scalar/vector tensors to
 OTHER = {"X": "Y", "Y": "X"}
 
 
-def recycle(G_back, P_other, translated, t, **kw):
-    """`G_back(s̃ ⧺ P_other(s̃))_{t+1}` for `s̃ = translated[:, :t]` (eq. 5-6; candidate a2).
+def recycle_clip(G_back, P_other, translated, t, **kw):
+    """`G_back(s̃ ⧺ P_other(s̃))` for `s̃ = translated[:, :t]` (eq. 5-6).
 
     translated: `[B, T, H, W, 3]` clip in the other domain; t: `[B]` in 1..T-1.
-    Returns the translated-back frame for step t + 1, `[B, H, W, 3]`.
+    Returns the translated-back clip `[B, T, H, W, 3]`, valid for t + 1 steps.
     """
     predicted = ops.last_step(P_other(translated, lengths=t, **kw), t)
     clip, lengths = ops.append_frame(translated, t, predicted)
-    return ops.last_step(G_back(clip, lengths=lengths, **kw), lengths)
+    return G_back(clip, lengths=lengths, **kw)
+
+
+def recycle(G_back, P_other, translated, t, **kw):
+    """The translated-back frame for step t + 1 of `recycle_clip` (candidate a2), `[B, H, W, 3]`."""
+    return ops.last_step(recycle_clip(G_back, P_other, translated, t, **kw), t + 1)
 
 
 def candidates(nets, d, s, p, **kw):
@@ -189,9 +194,10 @@ class TrainGraph(object):
             frames, videos = judge(n.D_X, tf.concat([x, gx_yz], 0), cfg.frame_terms)
             adv = losses.L_g_X(frames[:B], frames[B:], form=cfg.gan_loss)
             video = losses.L_vX(videos[:B], videos[B:], form=cfg.gan_loss)
-            back = recycle(n.G_Y, n.P_X, gx_yz, i["t_yz"], update_stats=False)
+            back = recycle_clip(n.G_Y, n.P_X, gx_yz, i["t_yz"], update_stats=False)
             return part({"L_g_X": adv.g_loss, "L_v": video.g_loss,
-                         "L_rc_Y": losses.L_rc(yz, i["t_yz"], back)}, adv.d_loss, video.d_loss)
+                         "L_rc_Y": losses.L_rc(yz, i["t_yz"], back, cfg.recycle_frames)},
+                        adv.d_loss, video.d_loss)
 
         def x_to_y():
             gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
@@ -204,9 +210,10 @@ class TrainGraph(object):
             adv = losses.L_g_Y(frames[:n_y], n.D_Y(z_hat[:, None]), frames[n_y:],
                                form=cfg.gan_loss)
             video = losses.L_vY(videos[:n_y], videos[n_y:n_yz], videos[n_yz:], form=cfg.gan_loss)
-            back = recycle(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)
+            back = recycle_clip(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)
             return part({"L_g_Y": adv.g_loss, "L_v": video.g_loss,
-                         "L_rc_X": losses.L_rc(x, i["t_x"], back)}, adv.d_loss, video.d_loss)
+                         "L_rc_X": losses.L_rc(x, i["t_x"], back, cfg.recycle_frames)},
+                        adv.d_loss, video.d_loss)
 
         def recurrent():
             out = part({"L_rr_X": losses.L_rr(x, n.P_X(x)), "L_rr_Y": losses.L_rr(yz, n.P_Y(yz))})

@@ -58,13 +58,18 @@ def test_L_rr_eq3_compares_prediction_t_with_frame_t_plus_1(graph):
     assert prefix == pytest.approx((1 - 0.5) ** 2)    # prefix of 2 frames: one target
 
 
-def test_L_rc_eq5_targets_frame_t_plus_1(graph):
+def test_L_rc_eq5_targets_frame_t_plus_1_or_all_frames_up_to_it(graph):
     clip = np.arange(2 * 3 * 2).reshape(2, 3, 1, 1, 2).astype(np.float32)
-    rec = np.zeros((2, 1, 1, 2), np.float32)
-    t = np.array([1, 2], np.int32)                         # compare with clip[:, t] (0-based)
-    value = run(losses.L_rc(c(clip), tf.constant(t), c(rec)))
-    expected = np.mean(np.concatenate([clip[0, 1], clip[1, 2]]) ** 2)
-    assert value == pytest.approx(expected)
+    back = np.zeros((2, 3, 1, 1, 2), np.float32)
+    back[1, 0] = 1.0
+    t = np.array([1, 2], np.int32)                         # frame t + 1 is clip[:, t] (0-based)
+    nxt, every = run([losses.L_rc(c(clip), tf.constant(t), c(back)),
+                      losses.L_rc(c(clip), tf.constant(t), c(back), frames="all")])
+    assert nxt == pytest.approx(np.mean(np.concatenate([clip[0, 1], clip[1, 2]]) ** 2))
+    error = np.mean((clip - back) ** 2, axis=(2, 3, 4))   # [2, 3]
+    assert every == pytest.approx((error[0, :2].sum() + error[1].sum()) / 5)  # 2 + 3 frames
+    with pytest.raises(ValueError, match="recycle frames"):
+        losses.L_rc(c(clip), tf.constant(t), c(back), frames="last")
 
 
 def test_L_vX_eq8_and_L_vY_eq9(graph):
