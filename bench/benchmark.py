@@ -283,9 +283,9 @@ def measure_train(spec):
         timed = trainer.sess = TimedSession(trainer.sess)
         if spec["kind"] == "pretrain":
             start = time.perf_counter()
-            trainer._pretrain_step(rng)
+            trainer.pretrain_step(rng)
             out["first_step_s"] = time.perf_counter() - start
-            times = time_calls(lambda: trainer._pretrain_step(rng), spec["warmup"] - 1,
+            times = time_calls(lambda: trainer.pretrain_step(rng), spec["warmup"] - 1,
                                spec["steps"])
         else:
             # Alternate a video of X and one of Y: iterations of both domains.
@@ -293,10 +293,10 @@ def measure_train(spec):
             by_domain = [next(v for v in videos if v[0] == m) for m in ("X", "Y")]
             start = time.perf_counter()
             for video in by_domain:        # each domain's calls are new to Grappler
-                trainer._rl_step(video, rng)
+                trainer.rl_step(video, rng)
             out["first_step_s"] = (time.perf_counter() - start) / 2
             k = iter(range(10 ** 6))
-            step = lambda: trainer._rl_step(by_domain[next(k) % 2], rng)
+            step = lambda: trainer.rl_step(by_domain[next(k) % 2], rng)
             for _ in range(max(spec["warmup"] - 1, 0) * 2):
                 step()
             del timed.durations[:]

@@ -69,6 +69,9 @@ def build_parser():
       help="how D judges frame t in eq. (1)-(2): 'single', the frame alone as a clip of "
       "length 1; 'prefix', D's output at step t of one causal pass over the clip (frame t "
       "after x_1..t-1, as Algorithm 1's D update on prefixes)")
+    a("--reversed_negatives", choices=("on", "off"), default="off",
+      help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips played "
+      "backwards are fake, so it judges frame t by its place in time from the start")
     a("--recycle_frames", choices=("next", "all"), default="next",
       help="frames of the translated-back clip in L_rc, eq. (5)-(6): 'next', frame t+1 "
       "only (the paper); 'all', frames 1..t+1 (1..t are cycle-consistency terms)")
@@ -81,6 +84,9 @@ def build_parser():
     a("--lambda_rcy", type=float, default=None, help="L_rc^Y weight (default lambda_rc)")
     a("--sigma1", type=float, default=0.8, help="probability of replaying a tuple of B")
     a("--sigma2", type=float, default=0.8, help="probability of the greedy action by Q")
+    a("--critic_warmup", type=int, default=0,
+      help="Algorithm 1: the first N iterations update the critics (and D) but not the policy, "
+      "so the actor does not follow a critic that has not learned yet; 0 = the paper")
     a("--l2", type=float, default=0.001, help="L2 regularization of trainable weights")
     a("--buffer_size", type=int, default=1000, help="replay buffer capacity (transitions)")
     a("--num_gpus", type=int, default=1, help="data-parallel towers")
@@ -128,6 +134,11 @@ def validate(args):
         raise UserError("--input_shape: H and W must be positive multiples of 8, got %d %d" % (H, W))
     if C != 3:
         raise UserError("--input_shape: C must be 3 (RGB), got %d" % C)
+    if args.reversed_negatives == "on" and args.frame_terms != "prefix":
+        raise UserError("--reversed_negatives on needs --frame_terms prefix (a frame judged "
+                        "alone has no place in time)")
+    if args.critic_warmup < 0:
+        raise UserError("--critic_warmup must be >= 0, got %d" % args.critic_warmup)
     if args.eval_every < 0:
         raise UserError("--eval_every must be >= 0 (0 = never), got %d" % args.eval_every)
     _positive(args, "learning_rate", "batch_size", "steps_per_epoch", "buffer_size",

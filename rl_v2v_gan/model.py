@@ -96,8 +96,8 @@ class TrainGraph(object):
     """The ops of one training phase, built in the current default graph.
 
     phase "pretrain": `pretrain`, a gradient step on eq. (10).
-    phase "rl": Algorithm 1's `collect[d]`, `ddpg[d]` and `d_update[d]` for
-    d in (X, Y), the target networks with `init_targets` (hard copy) and
+    phase "rl": Algorithm 1's `collect[d]`, `ddpg[d]` (`critic_warmup[d]`:
+    its critic update alone) and `d_update[d]` for d in (X, Y), the target networks with `init_targets` (hard copy) and
     `soft_update`. Each phase builds only its own ops: the graph is large.
     Both have `global_step`, `advance` (adds 1 to it) and `epoch`.
     """
@@ -125,13 +125,16 @@ class TrainGraph(object):
         self.targets = build_networks(cfg.filters, prefix="target_", symbols=POLICY + CRITICS,
                                       model=cfg.model)
         self.collect = {d: self._collect_step(d) for d in DOMAINS}
-        self.ddpg = {d: self._ddpg_step(d) for d in DOMAINS}
+        self.ddpg, self.critic_warmup = {}, {}
+        for d in DOMAINS:
+            self.ddpg[d], self.critic_warmup[d] = self._ddpg_step(d)
         self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}
         target_vars, source_vars = self._target_pairs()
         self.init_targets = update_target(target_vars, source_vars, 1.0)
-        for d, step in self.ddpg.items():    # θ' ← τθ + (1 - τ)θ' after each DDPG update
-            with tf.control_dependencies([step.op]):
-                self.ddpg[d] = step._replace(op=update_target(target_vars, source_vars, cfg.tau))
+        for steps in (self.ddpg, self.critic_warmup):   # θ' ← τθ + (1 - τ)θ' after each update
+            for d, step in steps.items():
+                with tf.control_dependencies([step.op]):
+                    steps[d] = step._replace(op=update_target(target_vars, source_vars, cfg.tau))
 
     # -- helpers -----------------------------------------------------------
     def _placeholders(self, **specs):
@@ -144,8 +147,8 @@ class TrainGraph(object):
         optimizer, symbols)` on the trainable variables of those networks;
         batch-norm updates of the towers run with it. `parts(inputs)` gives the
         callables building the step's losses, differentiated one after the
-        other (`parallel.part_gradients`). Returns (op, metrics averaged over
-        towers)."""
+        other (`parallel.part_gradients`). Returns ({loss_key: optimizer step},
+        metrics averaged over towers)."""
         objectives = {key: lambda symbols=symbols: variables(self.nets, symbols)
                       for key, _, symbols in groups}
 
@@ -155,10 +158,10 @@ class TrainGraph(object):
 
         results = parallel.towers(tower, inputs, self.devices, name)
         stats = parallel.update_ops(name + "/")
-        op = tf.group(*[parallel.apply(self.opt[opt], parallel.average([g[key] for _, g in results]),
-                                       after=stats) for key, opt, _ in groups])
+        ops = {key: parallel.apply(self.opt[opt], parallel.average([g[key] for _, g in results]),
+                                   after=stats) for key, opt, _ in groups}
         metrics = {k: tf.add_n([m[k] for m, _ in results]) / len(results) for k in results[0][0]}
-        return op, metrics
+        return ops, metrics
 
     def _target_pairs(self):
         """Target variables and their sources, paired by name."""
@@ -201,19 +204,27 @@ class TrainGraph(object):
 
         def x_to_y():
             gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
+            reverse = cfg.reversed_negatives == "on"
             if cfg.frame_terms == "prefix":                   # Z: video terms only
-                steps, videos = judge(n.D_Y, tf.concat([yz, gy_x], 0), "prefix")
-                frames = tf.concat([steps[:n_y], steps[n_yz:]], 0)
+                judged = [yz, gy_x] + ([y[:, ::-1]] if reverse else [])
+                steps, videos = judge(n.D_Y, tf.concat(judged, 0), "prefix")
+                frames = steps[:n_y], steps[n_yz:n_yz + B]
+                video_logits = videos[:n_y], videos[n_y:n_yz], videos[n_yz:n_yz + B]
             else:
-                frames = losses.frame_logits(n.D_Y, tf.concat([y, gy_x], 0))
-                videos = n.D_Y(tf.concat([yz, gy_x], 0))
-            adv = losses.L_g_Y(frames[:n_y], n.D_Y(z_hat[:, None]), frames[n_y:],
-                               form=cfg.gan_loss)
-            video = losses.L_vY(videos[:n_y], videos[n_y:n_yz], videos[n_yz:], form=cfg.gan_loss)
+                steps, videos = losses.frame_logits(n.D_Y, tf.concat([y, gy_x], 0)), \
+                    n.D_Y(tf.concat([yz, gy_x], 0))
+                frames = steps[:n_y], steps[n_y:]
+                video_logits = videos[:n_y], videos[n_y:n_yz], videos[n_yz:]
+            adv = losses.L_g_Y(frames[0], n.D_Y(z_hat[:, None]), frames[1], form=cfg.gan_loss)
+            video = losses.L_vY(*video_logits, form=cfg.gan_loss)
+            d_frame, d_video = adv.d_loss, video.d_loss
+            if reverse:    # real Y clips played backwards: fake for D_Y,0, frame and video terms
+                d_frame += losses.bce(steps[n_yz + B:, :, 0], 0.0, form=cfg.gan_loss)
+                d_video += losses.bce(videos[n_yz + B:, 0], 0.0, form=cfg.gan_loss)
             back = recycle_clip(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)
             return part({"L_g_Y": adv.g_loss, "L_v": video.g_loss,
                          "L_rc_X": losses.L_rc(x, i["t_x"], back, cfg.recycle_frames)},
-                        adv.d_loss, video.d_loss)
+                        d_frame, d_video)
 
         def recurrent():
             out = part({"L_rr_X": losses.L_rr(x, n.P_X(x)), "L_rr_Y": losses.L_rr(yz, n.P_Y(yz))})
@@ -228,9 +239,9 @@ class TrainGraph(object):
         'pre-trained weights'; with --rl_epochs 0 the no-RL ablation)."""
         inputs = self._placeholders(x="clip", y="clip", z="clip", z_hat="frame",
                                     t_x="int", t_yz="int")
-        op, metrics = self._train("pretrain", self._pretrain_parts, inputs, [
+        ops, metrics = self._train("pretrain", self._pretrain_parts, inputs, [
             ("G_loss", "G", POLICY), ("D_loss", "D", DISCRIMINATORS)])
-        return Step(inputs, op, metrics)
+        return Step(inputs, tf.group(*ops.values()), metrics)
 
     # -- Algorithm 1 --------------------------------------------------------
     def _collect_losses(self, d, i):
@@ -293,12 +304,14 @@ class TrainGraph(object):
                 "reward": tf.reduce_mean(i["r"])}
 
     def _ddpg_step(self, d):
-        """Critic and actor updates on a batch B̄ of domain d (Algorithm 1); the
-        soft target update is chained after it in `__init__`."""
+        """Critic and actor updates on a batch B̄ of domain d (Algorithm 1), and
+        the critic update alone (`--critic_warmup`); the soft target update is
+        chained after each in `__init__`."""
         inputs = self._placeholders(s="clip", p="int", a="frame", r="float")
-        op, metrics = self._train("ddpg_" + d, lambda i: [lambda: self._ddpg_losses(d, i)], inputs, [
+        ops, metrics = self._train("ddpg_" + d, lambda i: [lambda: self._ddpg_losses(d, i)], inputs, [
             ("critic_loss", "Q", ["Q_" + d]), ("actor_loss", "mu", POLICY)])
-        return Step(inputs, op, metrics)
+        return (Step(inputs, tf.group(*ops.values()), metrics),
+                Step(inputs, ops["critic_loss"], metrics))
 
     def _discriminator_losses(self, d, i):
         """D's losses on real clips of domain d and their translations (Algorithm 1,
@@ -342,6 +355,7 @@ class TrainGraph(object):
         them one after the other). Inputs: clips, t (1..T), style (Z clip), z_hat.
         """
         inputs = self._placeholders(clips="clip", t="int", style="bool", z_hat="frame")
-        op, metrics = self._train("d_update_" + d,
-                                  lambda i: [lambda: self._discriminator_losses(d, i)], inputs, [("D_loss", "D", DISCRIMINATORS)])
-        return Step(inputs, op, metrics)
+        ops, metrics = self._train("d_update_" + d,
+                                   lambda i: [lambda: self._discriminator_losses(d, i)], inputs,
+                                   [("D_loss", "D", DISCRIMINATORS)])
+        return Step(inputs, ops["D_loss"], metrics)

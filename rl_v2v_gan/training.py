@@ -119,8 +119,8 @@ class Trainer(object):
             print("replay buffer B starts empty (it is not saved in checkpoints)")
 
     # -- steps ------------------------------------------------------------
-    def _pretrain_step(self, rng):
-        """One gradient step on eq. (10) with random recycle steps t."""
+    def pretrain_step(self, rng):
+        """One gradient step on eq. (10) with random recycle steps t; returns its metrics."""
         a, s, T = self.args, self.sampler, self.args.input_shape[0]
         B = a.batch_size
         i = self.g.pretrain.inputs
@@ -129,6 +129,7 @@ class Trainer(object):
                 i["t_yz"]: rng.randint(1, T, 2 * B)}
         _, _, metrics = self.sess.run([self.g.pretrain.op, self.g.advance,
                                        self.g.pretrain.metrics], feed)
+        self.step += 1
         return metrics
 
     def _new_transitions(self, clip, d, n, rng):
@@ -148,8 +149,9 @@ class Trainer(object):
                         data.to_uint8(a_true), d)
         return dict(states=states, lengths=p, actions=out["action"], rewards=out["reward"])
 
-    def _rl_step(self, video, rng):
-        """One iteration of Algorithm 1's inner loop for the training video υ."""
+    def rl_step(self, video, rng):
+        """One iteration of Algorithm 1's inner loop for the training video υ
+        (`(membership, index)`); returns its metrics."""
         a = self.args
         membership, index = video
         d = domain_of(membership)
@@ -164,8 +166,10 @@ class Trainer(object):
             parts.append(dict(states=data.to_float(old["states"]), lengths=old["lengths"],
                               actions=old["actions"], rewards=old["rewards"]))
         batch = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        i = self.g.ddpg[d].inputs
-        _, ddpg = self.sess.run([self.g.ddpg[d].op, self.g.ddpg[d].metrics], {
+        iteration = self.step - a.pretrain_epochs * a.steps_per_epoch   # of Algorithm 1, from 0
+        step = (self.g.critic_warmup if iteration < a.critic_warmup else self.g.ddpg)[d]
+        i = step.inputs
+        _, ddpg = self.sess.run([step.op, step.metrics], {
             i["s"]: batch["states"], i["p"]: batch["lengths"], i["a"]: batch["actions"],
             i["r"]: batch["rewards"]})
         # B̂: m real clips of υ's membership with random t; t = T are whole videos.
@@ -175,6 +179,7 @@ class Trainer(object):
             i["clips"]: self.sampler.clips(membership, m),
             i["t"]: rng.randint(1, a.input_shape[0] + 1, m),
             i["style"]: np.full(m, membership == "Z"), i["z_hat"]: self.sampler.images(m)})
+        self.step += 1
         ddpg.update(disc)
         ddpg["replayed"] = replay
         return ddpg
@@ -192,10 +197,9 @@ class Trainer(object):
                    leave=False, dynamic_ncols=True)
         for k in bar:
             if self.phase == "pretrain":
-                metrics = self._pretrain_step(rng)
+                metrics = self.pretrain_step(rng)
             else:
-                metrics = self._rl_step(videos[order[k % len(order)]], rng)
-            self.step += 1
+                metrics = self.rl_step(videos[order[k % len(order)]], rng)
             bad = [n for n, v in metrics.items() if not math.isfinite(float(v))]
             if bad:
                 raise UserError("non-finite %s at step %d (epoch %d); stopped without saving, "

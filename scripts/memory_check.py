@@ -45,9 +45,9 @@ def main():
     print("step  RSS_MB")
     for step in range(1, opts.steps + 1):
         if opts.phase == "pretrain":
-            trainer._pretrain_step(rng)
+            trainer.pretrain_step(rng)
         else:
-            trainer._rl_step(videos[step % len(videos)], rng)
+            trainer.rl_step(videos[step % len(videos)], rng)
         if step == 1 or step % 20 == 0:
             print("%4d  %.1f" % (step, rss_mb()), flush=True)
     trainer.close()

@@ -33,44 +33,51 @@ def _values(sess, variables):
     return dict(zip([v.op.name for v in variables], sess.run(list(variables))))
 
 
-def test_one_algorithm_1_iteration_updates_G_P_D_Q_and_moves_targets_by_tau(tmp_path):
-    args = parse_args(["--mode", "train", "--tau", "0.25", "--sigma1", "0"]
+def test_algorithm_1_iterations_update_G_P_D_Q_and_move_targets_by_tau(tmp_path):
+    """--critic_warmup 1: the first iteration trains Q and D only, the next ones
+    the policy too; every update moves the targets by tau."""
+    args = parse_args(["--mode", "train", "--tau", "0.25", "--sigma1", "0", "--critic_warmup", "1"]
                       + _args(tmp_path, "--recompute", "on"))
+    args.pretrain_epochs = 0      # Algorithm 1 from step 0, as after pre-training
     sampler = data.Sampler(data.ensure_dataset(args), seed=0)
     trainer = Trainer(args, "rl", sampler, Interrupt())
     sess = trainer.sess
     with trainer.graph.as_default():
-        trainable = tf.trainable_variables()
+        trainable = [v for v in tf.trainable_variables() if not v.op.name.startswith("target_")]
         by_name = {v.op.name: v for v in tf.global_variables()}
     targets = [v for name, v in by_name.items() if name.startswith("target_")]
     source_of = {v.op.name: by_name[v.op.name[len("target_"):]] for v in targets}
-    before = _values(sess, trainable)
     targets_before = _values(sess, targets)
     sources = _values(sess, source_of.values())
     for name, value in targets_before.items():     # hard copy at start: μ' = μ, Q' = Q
         np.testing.assert_array_equal(value, sources[name[len("target_"):]])
-    membership = "X"
-    metrics = trainer._rl_step((membership, 0), np.random.RandomState(0))
+
+    def iteration(membership, seed):
+        """One iteration; the networks it changed; targets checked against tau."""
+        before, old_targets = _values(sess, trainable), _values(sess, targets)
+        metrics = trainer.rl_step((membership, 0), np.random.RandomState(seed))
+        after = _values(sess, trainable)
+        changed = {n.split("/")[0] for n in before if not np.array_equal(before[n], after[n])}
+        sources, new_targets = _values(sess, source_of.values()), _values(sess, targets)
+        for name, old in old_targets.items():
+            expected = args.tau * sources[name[len("target_"):]] + (1 - args.tau) * old
+            np.testing.assert_allclose(new_targets[name], expected, rtol=1e-5, atol=1e-6,
+                                       err_msg=name)
+        moved = {n.split("/")[0] for n in old_targets
+                 if not np.allclose(old_targets[n], new_targets[n])}
+        return metrics, changed, moved
+
+    # Warm-up, domain X: Q_X and D learn, the policy μ does not (so μ' stays μ).
+    metrics, changed, moved = iteration("X", 0)
     assert len(trainer.buffer) == args.batch_size and metrics["replayed"] == 0
-    after = _values(sess, trainable)
-    changed = {n.split("/")[0] for n in before if not np.array_equal(before[n], after[n])}
-    # Domain X: Q_X is trained, Q_Y is not; the actor moves all of μ; D moves.
-    assert {"G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_X"} <= changed
-    assert "Q_Y" not in changed
-    tau = args.tau
-    sources, targets_after = _values(sess, source_of.values()), _values(sess, targets)
-    for name, old in targets_before.items():
-        expected = tau * sources[name[len("target_"):]] + (1 - tau) * old
-        np.testing.assert_allclose(targets_after[name], expected, rtol=1e-5, atol=1e-6,
-                                   err_msg=name)
-    moved = [n for n in targets_before if not np.allclose(targets_before[n], targets_after[n])]
-    assert any(n.startswith("target_Q_X") for n in moved) and any(
-        n.startswith("target_G_Y") for n in moved)
-    # A second iteration can replay: σ1 = 1 draws every tuple from B.
-    trainer.args.sigma1 = 1.0
-    metrics = trainer._rl_step(("Z", 0), np.random.RandomState(1))
+    assert changed == {"D_X", "D_Y", "Q_X"} and moved == {"target_Q_X"}
+    # After it, domain Y (a Z video): Q_Y, D and the whole policy through the actor.
+    trainer.args.sigma1 = 1.0     # σ1 = 1 draws every tuple from B when it can
+    metrics, changed, moved = iteration("Z", 1)
     assert metrics["replayed"] == 0                      # no Y-domain tuple yet in B
-    metrics = trainer._rl_step(("Y", 0), np.random.RandomState(2))
+    assert changed == {"G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_Y"}
+    assert {"target_G_X", "target_G_Y", "target_P_X", "target_P_Y", "target_Q_Y"} <= moved
+    metrics, _, _ = iteration("Y", 2)
     assert metrics["replayed"] == args.batch_size
     trainer.close()
 
