@@ -69,6 +69,10 @@ def build_parser():
       help="how D judges frame t in eq. (1)-(2): 'single', the frame alone as a clip of "
       "length 1; 'prefix', D's output at step t of one causal pass over the clip (frame t "
       "after x_1..t-1, as Algorithm 1's D update on prefixes)")
+    a("--adversarial_d", choices=("train", "inference"), default="train",
+      help="pre-training: D in the generators' adversarial terms: 'train', the training-mode "
+      "call D's own loss uses (batch statistics over real and generated inputs); 'inference', "
+      "a second call with moving-average statistics on the generated clips alone")
     a("--reversed_negatives", choices=("on", "off"), default="off",
       help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips played "
       "backwards are fake, so it judges frame t by its place in time from the start")

@@ -192,37 +192,59 @@ class TrainGraph(object):
         # (choice) The recycle calls (networks on translated clips) do not
         # update batch-norm moving averages: those are for the real inputs
         # eval and translate feed.
+        # (choice) --adversarial_d inference: the generators' adversarial terms
+        # come from a second, inference-mode D call on the generated clips
+        # alone, and D's own call sees them as constants. In the shared
+        # training-mode call, batch norm over real and generated inputs makes
+        # D's output nearly blind to a shift that moves all generated inputs
+        # together, which is how a generator changes: G got almost no gradient.
+        apart = cfg.adversarial_d == "inference"
+        for_d = tf.stop_gradient if apart else (lambda v: v)
+
+        def for_g(D, generated, frames, videos):
+            """The logits of the generated clips for G's terms."""
+            if not apart:
+                return frames, videos
+            return judge(D, generated, cfg.frame_terms, is_training=False)
+
         def y_to_x():
             gx_yz = n.G_X(yz)                                 # [2B, T, H, W, 3] Y, Z -> X
-            frames, videos = judge(n.D_X, tf.concat([x, gx_yz], 0), cfg.frame_terms)
+            frames, videos = judge(n.D_X, tf.concat([x, for_d(gx_yz)], 0), cfg.frame_terms)
             adv = losses.L_g_X(frames[:B], frames[B:], form=cfg.gan_loss)
             video = losses.L_vX(videos[:B], videos[B:], form=cfg.gan_loss)
+            g_frames, g_videos = for_g(n.D_X, gx_yz, frames[B:], videos[B:])
             back = recycle_clip(n.G_Y, n.P_X, gx_yz, i["t_yz"], update_stats=False)
-            return part({"L_g_X": adv.g_loss, "L_v": video.g_loss,
+            return part({"L_g_X": losses.L_g_X(frames[:B], g_frames, form=cfg.gan_loss).g_loss,
+                         "L_v": losses.L_vX(videos[:B], g_videos, form=cfg.gan_loss).g_loss,
                          "L_rc_Y": losses.L_rc(yz, i["t_yz"], back, cfg.recycle_frames)},
                         adv.d_loss, video.d_loss)
 
         def x_to_y():
             gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
+            generated = for_d(gy_x)
             reverse = cfg.reversed_negatives == "on"
             if cfg.frame_terms == "prefix":                   # Z: video terms only
-                judged = [yz, gy_x] + ([y[:, ::-1]] if reverse else [])
+                judged = [yz, generated] + ([y[:, ::-1]] if reverse else [])
                 steps, videos = judge(n.D_Y, tf.concat(judged, 0), "prefix")
                 frames = steps[:n_y], steps[n_yz:n_yz + B]
                 video_logits = videos[:n_y], videos[n_y:n_yz], videos[n_yz:n_yz + B]
             else:
-                steps, videos = losses.frame_logits(n.D_Y, tf.concat([y, gy_x], 0)), \
-                    n.D_Y(tf.concat([yz, gy_x], 0))
+                steps, videos = losses.frame_logits(n.D_Y, tf.concat([y, generated], 0)), \
+                    n.D_Y(tf.concat([yz, generated], 0))
                 frames = steps[:n_y], steps[n_y:]
                 video_logits = videos[:n_y], videos[n_y:n_yz], videos[n_yz:]
-            adv = losses.L_g_Y(frames[0], n.D_Y(z_hat[:, None]), frames[1], form=cfg.gan_loss)
+            style = n.D_Y(z_hat[:, None])
+            adv = losses.L_g_Y(frames[0], style, frames[1], form=cfg.gan_loss)
             video = losses.L_vY(*video_logits, form=cfg.gan_loss)
+            g_frames, g_videos = for_g(n.D_Y, gy_x, frames[1], video_logits[2])
             d_frame, d_video = adv.d_loss, video.d_loss
             if reverse:    # real Y clips played backwards: fake for D_Y,0, frame and video terms
                 d_frame += losses.bce(steps[n_yz + B:, :, 0], 0.0, form=cfg.gan_loss)
                 d_video += losses.bce(videos[n_yz + B:, 0], 0.0, form=cfg.gan_loss)
             back = recycle_clip(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)
-            return part({"L_g_Y": adv.g_loss, "L_v": video.g_loss,
+            return part({"L_g_Y": losses.L_g_Y(frames[0], style, g_frames,
+                                               form=cfg.gan_loss).g_loss,
+                         "L_v": losses.L_vY(*video_logits[:2], g_videos, form=cfg.gan_loss).g_loss,
                          "L_rc_X": losses.L_rc(x, i["t_x"], back, cfg.recycle_frames)},
                         d_frame, d_video)
 
