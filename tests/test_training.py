@@ -97,7 +97,8 @@ def test_prepare_train_resume_end_to_end(tmp_path):
     out = _main("--mode", "prepare_data", *common)
     assert out.returncode == 0, out.stderr
     train = ["--mode", "train", "--epochs", "2", "--steps_per_epoch", "2", "--eval_every", "3",
-             "--frame_terms", "prefix"] + common
+             "--frame_terms", "prefix", "--adversarial_d", "inference", "--reversed_negatives",
+             "on", "--recycle_frames", "all", "--critic_warmup", "1"] + common
     out = _main(*train)
     assert out.returncode == 0, out.stderr
     ckpt = str(tmp_path / "ckpt")
