@@ -1,36 +1,36 @@
 #!/usr/bin/env bash
 # Reproduce the synthetic-data comparison: RL-V2V-GAN, the no-RL ablation and
-# the frame-based baseline, trained with the same seed, data and size, then
-# evaluated alike; writes the Markdown report RESULTS (docs/results.md).
+# the frame-based baseline, trained the same way (`--preset cpu`: same data,
+# size, steps and held-out evaluation every --eval_every steps), then
+# evaluated alike; writes the Markdown report RESULTS (docs/results.md) with
+# the table, the time to reach the targets, the training curves and samples.
 #
 #   scripts/reproduce_synthetic.sh                   # the defaults below
-#   SHAPE="4 16 16 3" FILTERS="4 8 8" STEPS=2 scripts/reproduce_synthetic.sh
+#   SEEDS="0 1 2" scripts/reproduce_synthetic.sh     # RL-V2V-GAN with three seeds
+#   FLAGS="--input_shape 4 16 16 3 --filters 4 8 8 --epochs 2 --rl_epochs 1 \
+#          --steps_per_epoch 2 --eval_every 1" scripts/reproduce_synthetic.sh
 #
 # Settings are environment variables [default]; relative paths are taken
 # from the repository root:
-#   SHAPE            clip size T H W C                       ["8 32 32 3"]
-#   FILTERS          widths of the three RPB levels          ["16 32 64"]
-#   BATCH            clips per training step and eval batch  [4]
-#   PRETRAIN_EPOCHS  RL-V2V-GAN's pre-training epochs         [3]
-#   RL_EPOCHS        RL-V2V-GAN's Algorithm-1 epochs (>= 1)   [2]; the no-RL
-#                    ablation and the frame baseline train PRETRAIN_EPOCHS +
-#                    RL_EPOCHS epochs of pre-training only
-#   STEPS            steps per epoch                         [30]
-#   EVAL_BATCHES     eval batches of BATCH test clips        [3]
-#   SEED             seed of the data and of training        [0]
-#   GRAPPLER         on|off: TensorFlow's graph optimizer    [off]
+#   PRESET           main.py --preset of every training run       [cpu]
+#   FLAGS            more flags for every training run (override the preset) []
+#   SEEDS            training seeds of RL-V2V-GAN; the ablations use the first [0]
+#   EVAL_BATCHES     eval batches of --batch_size test clips      [3]
 #   INCEPTION        Inception-v3 graph (.pb) for FID        [empty: eval looks in
 #                    its cache and tries to download; without it FID is "—"]
 #   PYTHON           interpreter      [.venv/bin/python if it exists, else python3]
 #   OUT              output folder, must be absent or empty  [runs/synthetic]
-#   RESULTS          the report                              [docs/results.md]
-#   RELEASE          1: also export RL-V2V-GAN's inference bundle to EXPORT_DIR,
-#                    which must be absent or empty and end up <= 10 MB  [0]
+#   RESULTS          the report; its figures go to RESULTS's folder/figures
+#                                                            [docs/results.md]
+#   RELEASE          1: also export RL-V2V-GAN's (first seed) inference bundle to
+#                    EXPORT_DIR, which must be absent or empty and end up
+#                    <= 10 MB                                [0]
 #   EXPORT_DIR       where RELEASE=1 exports                 [checkpoints/synthetic]
 #
-# OUT gets the dataset (data/), one checkpoint folder per model (rl_v2v_gan/,
-# no_rl/, frame/, each with config.json, eval's metrics.json and samples/),
-# each command's output (logs/) and commands.tsv (step, wall seconds, command).
+# OUT gets the dataset (data/, seed 0 for every run), one checkpoint folder per
+# model (rl_v2v_gan_seed<S>/, no_rl/, frame/, each with config.json, eval.csv,
+# eval's metrics.json and samples/), each command's output (logs/) and
+# commands.tsv (step, wall seconds, command).
 set -euo pipefail
 
 usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
@@ -45,15 +45,10 @@ esac
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-SHAPE=${SHAPE:-8 32 32 3}
-FILTERS=${FILTERS:-16 32 64}
-BATCH=${BATCH:-4}
-PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-3}
-RL_EPOCHS=${RL_EPOCHS:-2}
-STEPS=${STEPS:-30}
+PRESET=${PRESET:-cpu}
+FLAGS=${FLAGS:-}
+SEEDS=${SEEDS:-0}
 EVAL_BATCHES=${EVAL_BATCHES:-3}
-SEED=${SEED:-0}
-GRAPPLER=${GRAPPLER:-off}
 INCEPTION=${INCEPTION:-}
 OUT=${OUT:-runs/synthetic}
 RESULTS=${RESULTS:-docs/results.md}
@@ -63,7 +58,6 @@ if [[ -z ${PYTHON:-} ]]; then
   if [[ -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
 fi
 MAX_BUNDLE_BYTES=10000000   # 10 MB
-MODELS=(rl_v2v_gan no_rl frame)
 
 # ---------------------------------------------------------------------------
 # Checking the settings before anything runs.
@@ -81,15 +75,16 @@ check_integers() {  # NAME COUNT MIN [WHY]: $NAME must be COUNT integers, each >
 
 empty_or_absent() { [[ ! -e $1 ]] || [[ -d $1 && -z $(ls -A "$1") ]]; }
 
-check_integers SHAPE 4 1
-check_integers FILTERS 3 1
-check_integers BATCH 1 1
-check_integers PRETRAIN_EPOCHS 1 0
-check_integers RL_EPOCHS 1 1 "the no-RL ablation is trained anyway"
-check_integers STEPS 1 1
+read -r -a seeds <<< "$SEEDS"
+(( ${#seeds[@]} >= 1 )) || die "SEEDS is empty: give at least one seed"
+for seed in "${seeds[@]}"; do
+  SEED=$seed check_integers SEED 1 0 "in SEEDS=\"$SEEDS\""
+done
 check_integers EVAL_BATCHES 1 1
-check_integers SEED 1 0
-[[ $GRAPPLER == on || $GRAPPLER == off ]] || die "GRAPPLER=$GRAPPLER: expected on or off"
+read -r -a flags <<< "$FLAGS"
+MODELS=()
+for seed in "${seeds[@]}"; do MODELS+=("rl_v2v_gan_seed$seed"); done
+MODELS+=(no_rl frame)
 [[ $RELEASE == 0 || $RELEASE == 1 ]] || die "RELEASE=$RELEASE: expected 0 or 1"
 [[ -z $INCEPTION || -e $INCEPTION ]] || die "INCEPTION=$INCEPTION: no such file"
 command -v "$PYTHON" > /dev/null || die "PYTHON=$PYTHON: not found (create .venv, see README)"
@@ -99,32 +94,26 @@ if (( RELEASE )); then
     die "EXPORT_DIR=$EXPORT_DIR exists and is not empty: remove it or choose another EXPORT_DIR"
 fi
 
-read -r -a shape <<< "$SHAPE"
-read -r -a filters <<< "$FILTERS"
-EPOCHS=$(( PRETRAIN_EPOCHS + RL_EPOCHS ))
 DATA=$OUT/data
 COMMANDS=$OUT/commands.tsv
 # The settings as they would be given again, for the log and the report.
-SETTINGS="SHAPE=\"$SHAPE\" FILTERS=\"$FILTERS\" BATCH=$BATCH PRETRAIN_EPOCHS=$PRETRAIN_EPOCHS"
-SETTINGS+=" RL_EPOCHS=$RL_EPOCHS STEPS=$STEPS EVAL_BATCHES=$EVAL_BATCHES SEED=$SEED GRAPPLER=$GRAPPLER"
+SETTINGS="PRESET=$PRESET${FLAGS:+ FLAGS=\"$FLAGS\"} SEEDS=\"$SEEDS\" EVAL_BATCHES=$EVAL_BATCHES"
 if [[ -n $INCEPTION ]]; then SETTINGS+=" INCEPTION=$INCEPTION"; fi
 if (( RELEASE )); then SETTINGS+=" RELEASE=1"; fi
 
 train_command() {  # MODEL: sets CMD to the training command of MODEL
-  CMD=("$PYTHON" main.py --mode train --dataset synthetic --data_dir "$DATA" --seed "$SEED"
-       --input_shape "${shape[@]}" --filters "${filters[@]}" --batch_size "$BATCH"
-       --epochs "$EPOCHS" --steps_per_epoch "$STEPS" --grappler "$GRAPPLER"
-       --recompute off --checkpoint_dir "$OUT/$1")   # small sizes fit: no recomputation
+  CMD=("$PYTHON" main.py --mode train --dataset synthetic --preset "$PRESET" --data_dir "$DATA"
+       --checkpoint_dir "$OUT/$1" "${flags[@]}")   # the model's own flags last: they win
   case $1 in
-    rl_v2v_gan) CMD+=(--pretrain_epochs "$PRETRAIN_EPOCHS" --rl_epochs "$RL_EPOCHS") ;;
-    no_rl) CMD+=(--rl_epochs 0) ;;
-    frame) CMD+=(--model frame --rl_epochs 0) ;;
+    rl_v2v_gan_seed*) CMD+=(--seed "${1#rl_v2v_gan_seed}") ;;
+    no_rl) CMD+=(--seed "${seeds[0]}" --rl_epochs 0) ;;
+    frame) CMD+=(--seed "${seeds[0]}" --model frame --rl_epochs 0) ;;
   esac
 }
 
 eval_command() {  # MODEL: sets CMD to the eval command of MODEL (architecture from config.json)
   CMD=("$PYTHON" main.py --mode eval --dataset synthetic --data_dir "$DATA"
-       --checkpoint_dir "$OUT/$1" --batch_size "$BATCH" --eval_batches "$EVAL_BATCHES"
+       --checkpoint_dir "$OUT/$1" --eval_batches "$EVAL_BATCHES"
        --samples_dir "$OUT/$1/samples")
   if [[ -n $INCEPTION ]]; then CMD+=(--inception_path "$INCEPTION"); fi
 }
@@ -182,13 +171,14 @@ for model in "${MODELS[@]}"; do
 done
 
 if (( RELEASE )); then
-  CMD=("$PYTHON" main.py --mode export --checkpoint_dir "$OUT/rl_v2v_gan" --export_dir "$EXPORT_DIR")
+  CMD=("$PYTHON" main.py --mode export --checkpoint_dir "$OUT/${MODELS[0]}"
+       --export_dir "$EXPORT_DIR")
   run export
   [[ -f $EXPORT_DIR/config.json ]] || { echo "error: $EXPORT_DIR has no config.json" >&2; exit 1; }
   bytes=$(( $(cat "$EXPORT_DIR"/* | wc -c) ))
   echo "==> bundle $EXPORT_DIR: $bytes bytes ($(( bytes / 1000 )) kB), limit $MAX_BUNDLE_BYTES"
   if (( bytes > MAX_BUNDLE_BYTES )); then
-    echo "error: the bundle is larger than 10 MB: use smaller FILTERS" >&2
+    echo "error: the bundle is larger than 10 MB: use smaller --filters" >&2
     exit 1
   fi
 fi

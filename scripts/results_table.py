@@ -4,34 +4,43 @@
         [--started ISO_DATE] [--wall_seconds S] [--invocation "SHAPE=... scripts/..."]
 
 Each RUN_DIR is a checkpoint folder holding `config.json` (written by
-training) and `metrics.json` (written by `--mode eval`). COMMANDS_TSV has
+training), `eval.csv` (held-out metrics during training, `--eval_every`) and
+`metrics.json` and `samples/` (written by `--mode eval`). COMMANDS_TSV has
 one line per command run: `step<TAB>wall seconds<TAB>command`, the steps of
 a run being `train_<folder name>` and `eval_<folder name>`. The report adds
-the machine and is written atomically (a temporary file, then a rename).
+the machine; its figures (training curves, sample strips) go to
+`figures/` beside it. Everything is written atomically.
 """
 import argparse
 import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from plot_curves import TARGETS, plot, reached  # noqa: E402
 from rl_v2v_gan.config import CONFIG_FILE  # noqa: E402
 from rl_v2v_gan.evaluation import METRICS_FILE  # noqa: E402
+from rl_v2v_gan.files import atomic_write  # noqa: E402
 from rl_v2v_gan.metrics import METRICS, NOT_APPLICABLE  # noqa: E402
+from rl_v2v_gan.monitor import CSV_FILE, read_rows  # noqa: E402
 from rl_v2v_gan.tf_compat import tf  # noqa: E402
 
 # Metric columns in table order; FID last, as it needs the Inception graph.
 COLUMNS = [k for k in METRICS if k != "fid"] + ["fid"]
 # Flags shown under Settings: (key in config.json, label).
-SETTINGS = (("seed", "seed"), ("input_shape", "clip size T H W C"),
+SETTINGS = (("preset", "preset"), ("seed", "seed"), ("input_shape", "clip size T H W C"),
             ("filters", "filters F1 F2 F3"), ("batch_size", "batch size"),
             ("steps_per_epoch", "steps per epoch"), ("learning_rate", "learning rate"),
             ("sigma1", "sigma1"), ("sigma2", "sigma2"), ("gamma", "gamma"), ("tau", "tau"),
+            ("gan_loss", "GAN loss"), ("frame_terms", "frame terms"),
+            ("lambda_rr", "lambda_rr"), ("lambda_rc", "lambda_rc"), ("lambda_v", "lambda_v"),
+            ("eval_every", "held-out eval every (steps)"),
             ("grappler", "TensorFlow graph optimizer"))
 MISSING = "—"
 
@@ -48,10 +57,12 @@ class Run(object):
     """One trained and evaluated model: `name` (its folder), `config`, `report`."""
 
     def __init__(self, directory):
+        self.directory = directory
         self.name = os.path.basename(os.path.normpath(directory))
         self.config = read_json(os.path.join(directory, CONFIG_FILE))
         self.report = read_json(os.path.join(directory, METRICS_FILE))
         self.metrics = self.report["metrics"]
+        self.curve = read_rows(os.path.join(directory, CSV_FILE))
 
     @property
     def label(self):
@@ -60,7 +71,14 @@ class Run(object):
             return "frame-based baseline"
         if self.config["rl_epochs"] == 0:
             return "no-RL ablation"
-        return "RL-V2V-GAN"
+        return "RL-V2V-GAN (seed %d)" % self.config["seed"]
+
+    def sample(self):
+        """The first sample strip eval wrote (None if there is none)."""
+        folder = os.path.join(self.directory, "samples")
+        names = sorted(n for n in os.listdir(folder) if n.endswith("_x2y_0.png")) \
+            if os.path.isdir(folder) else []
+        return os.path.join(folder, names[-1]) if names else None
 
     @property
     def epochs(self):
@@ -106,6 +124,50 @@ def metrics_table(runs):
                 if value == best:
                     row[j] = "**%s**" % row[j]
     return markdown_table(header, cells)
+
+
+def targets_table(runs):
+    """When each run first met the targets on its held-out curve, and its best values."""
+    rows = []
+    for r in runs:
+        if not r.curve:
+            rows.append([r.label] + [MISSING] * 4)
+            continue
+        hit = reached(r.curve)
+        first = reached(r.curve, {"background_accuracy": TARGETS["background_accuracy"]})
+        rows.append([r.label,
+                     "step %d, %s" % (first["step"], duration(first["seconds"])) if first
+                     else "never (%d steps)" % r.curve[-1]["step"],
+                     "step %d, %s" % (hit["step"], duration(hit["seconds"])) if hit
+                     else "never (%d steps)" % r.curve[-1]["step"],
+                     "%.3f" % max(row["background_accuracy"] for row in r.curve),
+                     "%.2f" % max(row["psnr"] for row in r.curve)])
+    return markdown_table(["model", "background accuracy ≥ %.2f first at"
+                           % TARGETS["background_accuracy"],
+                           "both targets (and PSNR ≥ %g dB) first at" % TARGETS["psnr"],
+                           "best background accuracy", "best PSNR (dB)"], rows)
+
+
+def figures(runs, folder):
+    """Write the curves and copy the sample strips into `folder`; returns
+    `(curves file or None, [(label, strip file)])`, names relative to it."""
+    os.makedirs(folder, exist_ok=True)
+    curves = None
+    with_curve = [(r.label, r.curve) for r in runs if r.curve]
+    if with_curve:
+        curves = "curves.png"
+        plot(with_curve, os.path.join(folder, curves),
+             "held-out X -> Y translation during training (--eval_every)")
+    strips = []
+    for r in runs:
+        source = r.sample()
+        if source:
+            name = "sample_%s.png" % r.name
+            tmp = os.path.join(folder, "." + name + ".tmp")
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, os.path.join(folder, name))
+            strips.append((r.label, name))
+    return curves, strips
 
 
 def markdown_table(header, rows):
@@ -154,16 +216,17 @@ def git_version():
     return "commit %s%s" % (commit.strip(), " with uncommitted changes" if dirty.strip() else "")
 
 
-def render(runs, commands, started, wall_seconds, invocation):
-    """The whole document."""
+def render(runs, commands, started, wall_seconds, invocation, figures_dir=None,
+           curves=None, strips=()):
+    """The whole document; figures are linked as `figures_dir/<name>`."""
     seconds = {step: s for step, s, _ in commands}
     first = runs[0].report
     clips, split = first["clips"], first["split"]
     lines = ["# Results on the synthetic dataset", "",
-             "Written by `scripts/reproduce_synthetic.sh`%s. Three models trained with the same "
-             "seed, data and size and evaluated alike: RL-V2V-GAN (pre-training, then "
-             "Algorithm 1), the no-RL ablation (pre-training only, as many epochs) and the "
-             "frame-based baseline (`--model frame`, pre-training only)."
+             "Written by `scripts/reproduce_synthetic.sh`%s. Models trained on the same "
+             "data, at the same size and for as many steps, and evaluated alike: "
+             "RL-V2V-GAN (pre-training, then Algorithm 1), the no-RL ablation (pre-training "
+             "only) and the frame-based baseline (`--model frame`, pre-training only)."
              % (" on %s" % started if started else ""), "",
              "## Comparison", "",
              "X → Y translation of the first %d %s clips of X (`--mode eval`, %s per model)."
@@ -177,6 +240,19 @@ def render(runs, commands, started, wall_seconds, invocation):
              "change minus the source's) measure temporal consistency; FID compares translated "
              "frames with real Y frames. ↑ higher is better, ↓ lower; the best of each column "
              "is in bold. See README.md, Metrics."]
+    lines += ["", "## Time to quality", "",
+              "From each run's held-out curve (`eval.csv`, the same metrics on the test "
+              "clips every `--eval_every` steps during training); the time is wall-clock "
+              "from the start of the training command, graph building included.", "",
+              targets_table(runs)]
+    if curves:
+        lines += ["", "![training curves](%s/%s)" % (figures_dir, curves)]
+    if strips:
+        lines += ["", "## Samples", "",
+                  "First test clip, at the end of training: rows source (X), translation, "
+                  "ground truth; time from left to right.", ""]
+        for label, name in strips:
+            lines += ["%s:" % label, "", "![%s](%s/%s)" % (label, figures_dir, name), ""]
     notes = sorted({r.report["fid_note"] for r in runs if "fid_note" in r.report})
     if notes:
         lines += ["", "FID is %s where eval had no Inception-v3 graph (give one to the script "
@@ -205,19 +281,6 @@ def render(runs, commands, started, wall_seconds, invocation):
     return "\n".join(lines) + "\n"
 
 
-def write_atomically(path, text):
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = path + ".tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", help="checkpoint folders with config.json and metrics.json")
@@ -229,9 +292,12 @@ def main(argv=None):
     opts = p.parse_args(argv)
     runs = [Run(d) for d in opts.runs]
     started = opts.started or datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    figures_dir = "figures"
+    curves, strips = figures(runs, os.path.join(os.path.dirname(os.path.abspath(opts.output)),
+                                                figures_dir))
     text = render(runs, read_commands(opts.commands), started, opts.wall_seconds,
-                  opts.invocation)
-    write_atomically(opts.output, text)
+                  opts.invocation, figures_dir, curves, strips)
+    atomic_write(opts.output, text)
     print("wrote %s" % opts.output)
 
 
