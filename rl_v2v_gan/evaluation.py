@@ -43,6 +43,7 @@ from tqdm import tqdm
 
 from . import checkpoints, config, data, metrics, video_io
 from .errors import UserError
+from .files import atomic_write
 from .networks import build_networks
 from .tf_compat import OwnsSession, tf
 from .training import session_config
@@ -215,15 +216,7 @@ def _step(path):
 
 
 def _write_json(path, obj):
-    tmp = path + ".tmp"
-    try:
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except OSError as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise UserError("cannot write %s: %s" % (path, e.strerror or e))
+    atomic_write(path, json.dumps(obj, indent=2, sort_keys=True))
 
 
 def side_by_side(*videos):

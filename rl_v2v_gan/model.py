@@ -97,8 +97,8 @@ class TrainGraph(object):
 
     phase "pretrain": `pretrain`, a gradient step on eq. (10).
     phase "rl": Algorithm 1's `collect[d]`, `ddpg[d]` (`critic_warmup[d]`:
-    its critic update alone) and `d_update[d]` for d in (X, Y), the target networks with `init_targets` (hard copy) and
-    `soft_update`. Each phase builds only its own ops: the graph is large.
+    its critic update alone) and `d_update[d]` for d in (X, Y), the target
+    networks with `init_targets` (hard copy) and `soft_update`. Each phase builds only its own ops: the graph is large.
     Both have `global_step`, `advance` (adds 1 to it) and `epoch`.
     """
 
@@ -201,21 +201,26 @@ class TrainGraph(object):
         apart = cfg.adversarial_d == "inference"
         for_d = tf.stop_gradient if apart else (lambda v: v)
 
-        def for_g(D, generated, frames, videos):
-            """The logits of the generated clips for G's terms."""
+        def g_terms(adv, video, D, generated, frame_term, video_term):
+            """G's frame and video terms: those of the shared call (`adv`,
+            `video`), or `frame_term`/`video_term` (logits => Adversarial) of
+            an inference-mode call on the generated clips."""
             if not apart:
-                return frames, videos
-            return judge(D, generated, cfg.frame_terms, is_training=False)
+                return adv.g_loss, video.g_loss
+            frames, videos = judge(D, generated, cfg.frame_terms, is_training=False)
+            return frame_term(frames).g_loss, video_term(videos).g_loss
 
         def y_to_x():
             gx_yz = n.G_X(yz)                                 # [2B, T, H, W, 3] Y, Z -> X
             frames, videos = judge(n.D_X, tf.concat([x, for_d(gx_yz)], 0), cfg.frame_terms)
             adv = losses.L_g_X(frames[:B], frames[B:], form=cfg.gan_loss)
             video = losses.L_vX(videos[:B], videos[B:], form=cfg.gan_loss)
-            g_frames, g_videos = for_g(n.D_X, gx_yz, frames[B:], videos[B:])
+            g_frame, g_video = g_terms(
+                adv, video, n.D_X, gx_yz,
+                lambda fake: losses.L_g_X(frames[:B], fake, form=cfg.gan_loss),
+                lambda fake: losses.L_vX(videos[:B], fake, form=cfg.gan_loss))
             back = recycle_clip(n.G_Y, n.P_X, gx_yz, i["t_yz"], update_stats=False)
-            return part({"L_g_X": losses.L_g_X(frames[:B], g_frames, form=cfg.gan_loss).g_loss,
-                         "L_v": losses.L_vX(videos[:B], g_videos, form=cfg.gan_loss).g_loss,
+            return part({"L_g_X": g_frame, "L_v": g_video,
                          "L_rc_Y": losses.L_rc(yz, i["t_yz"], back, cfg.recycle_frames)},
                         adv.d_loss, video.d_loss)
 
@@ -236,15 +241,16 @@ class TrainGraph(object):
             style = n.D_Y(z_hat[:, None])
             adv = losses.L_g_Y(frames[0], style, frames[1], form=cfg.gan_loss)
             video = losses.L_vY(*video_logits, form=cfg.gan_loss)
-            g_frames, g_videos = for_g(n.D_Y, gy_x, frames[1], video_logits[2])
+            g_frame, g_video = g_terms(
+                adv, video, n.D_Y, gy_x,
+                lambda fake: losses.L_g_Y(frames[0], style, fake, form=cfg.gan_loss),
+                lambda fake: losses.L_vY(*video_logits[:2], fake, form=cfg.gan_loss))
             d_frame, d_video = adv.d_loss, video.d_loss
             if reverse:    # real Y clips played backwards: fake for D_Y,0, frame and video terms
                 d_frame += losses.bce(steps[n_yz + B:, :, 0], 0.0, form=cfg.gan_loss)
                 d_video += losses.bce(videos[n_yz + B:, 0], 0.0, form=cfg.gan_loss)
             back = recycle_clip(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)
-            return part({"L_g_Y": losses.L_g_Y(frames[0], style, g_frames,
-                                               form=cfg.gan_loss).g_loss,
-                         "L_v": losses.L_vY(*video_logits[:2], g_videos, form=cfg.gan_loss).g_loss,
+            return part({"L_g_Y": g_frame, "L_v": g_video,
                          "L_rc_X": losses.L_rc(x, i["t_x"], back, cfg.recycle_frames)},
                         d_frame, d_video)
 

@@ -286,21 +286,14 @@ def summarize(variables):
     return ", ".join(scopes)
 
 
-def completed_steps(args):
-    """The global step of the latest checkpoint (0 if none)."""
+def completed(args, counter):
+    """The counter variable ("epoch" or "global_step") of the latest checkpoint
+    (0 if none, or a foreign one: the checked restore then reports what does
+    not match)."""
     path = checkpoints.find(args.checkpoint_dir)
-    if path is None or "global_step" not in dict(tf.train.list_variables(path)):
+    if path is None or counter not in dict(tf.train.list_variables(path)):
         return 0
-    return int(checkpoints.read_variable(path, "global_step"))
-
-
-def completed_epochs(args):
-    """Epochs recorded in the latest checkpoint (0 if none, or a foreign one:
-    the checked restore then reports what does not match)."""
-    path = checkpoints.find(args.checkpoint_dir)
-    if path is None or "epoch" not in dict(tf.train.list_variables(path)):
-        return 0
-    return int(checkpoints.read_variable(path, "epoch"))
+    return int(checkpoints.read_variable(path, counter))
 
 
 def train(args):
@@ -331,7 +324,7 @@ def _train(args, cluster, target, is_chief):
     if is_chief:
         os.makedirs(args.checkpoint_dir, exist_ok=True)
         save_config(args, args.checkpoint_dir)
-    epoch = completed_epochs(args) if is_chief else shared_epoch(args, cluster, target)
+    epoch = completed(args, "epoch") if is_chief else shared_epoch(args, cluster, target)
     if epoch >= args.epochs:
         print("%s: already trained %d of %d epochs; nothing to do (raise --epochs to continue)"
               % (args.checkpoint_dir, epoch, args.epochs))
@@ -340,7 +333,8 @@ def _train(args, cluster, target, is_chief):
         print("resuming after epoch %d of %d" % (epoch, args.epochs))
     heldout = None
     if args.eval_every and is_chief:
-        heldout = monitor.HeldOut(ds, args.checkpoint_dir, args.started, completed_steps(args))
+        heldout = monitor.HeldOut(ds, args.checkpoint_dir, args.started,
+                                  completed(args, "global_step"))
         print("held-out evaluation every %d steps on %d %s clips of X -> %s"
               % (args.eval_every, len(heldout.source), heldout.split, heldout.path))
     with Interrupt() as interrupt:

@@ -16,7 +16,6 @@ import datetime
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 
@@ -163,9 +162,8 @@ def figures(runs, folder):
         source = r.sample()
         if source:
             name = "sample_%s.png" % r.name
-            tmp = os.path.join(folder, "." + name + ".tmp")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, os.path.join(folder, name))
+            with open(source, "rb") as f:
+                atomic_write(os.path.join(folder, name), f.read(), "wb")
             strips.append((r.label, name))
     return curves, strips
 
