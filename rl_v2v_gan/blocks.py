@@ -13,24 +13,29 @@ import collections
 from . import ops
 from .tf_compat import tf
 
-Layer = collections.namedtuple("Layer", "is_training mask update_stats regularizer")
+Layer = collections.namedtuple("Layer", "is_training mask update_stats regularizer normalize carry")
 Layer.__doc__ = """Per-call settings shared by every block of one network call.
 
 is_training: python bool, batch statistics (True) or moving averages (False).
 mask: `[B, T]` float mask of valid steps, or None.
 update_stats: whether batch-norm moving averages are updated by this call.
 regularizer: L2 regularizer for weights, or None (target networks).
+normalize: False skips every batch norm (the identity): `--d_norm none`.
+carry: an `ops.StateCarry` (stateful inference: ConvLSTM states in and out),
+    or None (every call starts from zero states).
 """
 
 
 def batch_norm(x, ctx, scope):
+    if not ctx.normalize:
+        return x
     return ops.seq_batch_norm(x, ctx.is_training, ctx.mask, ctx.update_stats, scope=scope)
 
 
 def R(x, filters, ctx, scope="R"):
     """Residual block: `[B, T, H, W, C] => [B, T, H, W, filters]`."""
     with tf.variable_scope(scope):
-        y = ops.conv_lstm(x, filters, regularizer=ctx.regularizer)
+        y = ops.conv_lstm(x, filters, regularizer=ctx.regularizer, carry=ctx.carry)
         y = ops.leaky_relu(batch_norm(y, ctx, "bn"))
         shortcut = x if x.shape[-1] == filters else ops.conv2d_video(
             x, filters, 1, ctx.regularizer, scope="shortcut")

@@ -76,6 +76,9 @@ def build_parser():
     a("--reversed_negatives", choices=("on", "off"), default="off",
       help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips played "
       "backwards are fake, so it judges frame t by its place in time from the start")
+    a("--d_norm", choices=("batch", "none"), default="batch",
+      help="normalization inside D_X, D_Y: 'batch', the paper's sequence-wise batch norm; "
+      "'none' (no statistics shared between the real and generated clips D judges)")
     a("--recycle_frames", choices=("next", "all"), default="next",
       help="frames of the translated-back clip in L_rc, eq. (5)-(6): 'next', frame t+1 "
       "only (the paper); 'all', frames 1..t+1 (1..t are cycle-consistency terms)")
@@ -119,6 +122,9 @@ def build_parser():
     a("--input", help="translate: a video file or a folder of frames")
     a("--output", help="translate: the output .mp4")
     a("--direction", choices=("x2y", "y2x"), default="x2y")
+    a("--state", choices=("carry", "reset"), default="carry",
+      help="translate: each window of T frames starts from the ConvLSTM states the previous "
+      "one ended in ('carry': one causal pass over the video) or from zeros ('reset')")
     a("--export_dir", help="export: where to write the inference bundle")
     return p
 

@@ -109,7 +109,7 @@ class TrainGraph(object):
         self.T, H, W, C = cfg.input_shape
         self.clip_shape, self.frame_shape = [None, self.T, H, W, C], [None, H, W, C]
         self.nets = build_networks(cfg.filters, cfg.l2, model=cfg.model,
-                                   recompute=cfg.recompute == "on")
+                                   recompute=cfg.recompute == "on", d_norm=cfg.d_norm)
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)

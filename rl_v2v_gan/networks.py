@@ -60,7 +60,8 @@ def auto_encoder(clip, filters, ctx):
     d1 = blocks.URB(e3, f3, ctx, r3, "URB_1")      # [B, T, H/4, W/4, f3]
     d2 = blocks.URB(d1, f2, ctx, r2, "URB_2")      # [B, T, H/2, W/2, f2]
     d3 = blocks.URB(d2, f1, ctx, r1, "URB_3")      # [B, T, H, W, f1]
-    h = ops.conv_lstm(d3, 3, regularizer=ctx.regularizer, scope="out_conv_lstm")  # [B, T, H, W, 3]
+    h = ops.conv_lstm(d3, 3, regularizer=ctx.regularizer, scope="out_conv_lstm",
+                      carry=ctx.carry)                # [B, T, H, W, 3]
     return tf.tanh(ops.conv2d_video(h, 3, 1, ctx.regularizer, scope="out_proj"))
 
 
@@ -135,15 +136,16 @@ class Network(object):
     With `recompute`, training-mode calls are `recomputed`.
     """
 
-    def __init__(self, name, kind, filters, l2, per_frame=False, recompute=False):
+    def __init__(self, name, kind, filters, l2, per_frame=False, recompute=False, normalize=True):
         self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
+        self.normalize = normalize
         self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
         self.recompute = recompute
 
-    def _body(self, clip, lengths, is_training, update_stats, steps=False):
+    def _body(self, clip, lengths, is_training, update_stats, steps=False, carry=None):
         """The network on `clip` (critics: the action already appended)."""
         ctx = blocks.Layer(is_training, ops.time_mask(lengths, clip.shape[1]), update_stats,
-                           self.regularizer)
+                           self.regularizer, self.normalize, carry)
         with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True):
             if self.kind == "auto_encoder":
                 return auto_encoder(clip, self.filters, ctx)
@@ -152,13 +154,16 @@ class Network(object):
             return tf.nn.relu(logits)[:, 0] if self.kind == "critic" else logits
 
     def __call__(self, clip, action=None, is_training=True, lengths=None, update_stats=True,
-                 steps=False):
+                 steps=False, carry=None):
         """G, P: `[B, T, H, W, 3]` => frames `[B, T, H, W, 3]` (tanh).
         D: clip => logits `[B, 1]` (D_X) or `[B, 2]` (D_Y: domain, style) of
         the last valid step; with `steps`, of every step t (D having seen
         frames 1..t, it is causal): `[B, T, 1 or 2]`.
         Q: state `[B, T, H, W, 3]`, action `[B, H, W, 3]` => Q(s, a) `[B]` >= 0,
         the action appended at step `lengths` (or after the clip).
+        `carry` (an `ops.StateCarry`, inference): the ConvLSTM states start
+        from its inputs and end in its outputs; the frame-based baseline
+        has no state to carry.
         """
         _, T, H, W, C = check_video(clip, self.name + " input")
         if self.per_frame and T > 1:    # frame-based baseline: every frame a clip of length 1
@@ -175,7 +180,7 @@ class Network(object):
         if self.recompute and is_training:
             return recomputed(lambda c, first: self._body(c, lengths, True, update_stats and first,
                                                           steps), clip)
-        return self._body(clip, lengths, is_training, update_stats, steps)
+        return self._body(clip, lengths, is_training, update_stats, steps, carry)
 
     def variables(self, trainable_only=False):
         key = tf.GraphKeys.TRAINABLE_VARIABLES if trainable_only else tf.GraphKeys.GLOBAL_VARIABLES
@@ -193,19 +198,23 @@ KIND = {"G": "auto_encoder", "P": "auto_encoder", "D": "discriminator", "Q": "cr
 
 
 def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan",
-                   recompute=False):
+                   recompute=False, d_norm="batch"):
     """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
 
     `prefix="target_"` gives the DDPG target copies (no L2 term); their
     variables exist once they are first called. `model="frame"` makes the
     generators G_X, G_Y frame-based (the paper's Fig. 1 baseline): the same
     network applied to every frame on its own, as a clip of length 1.
-    `recompute`: see `recomputed`.
+    `recompute`: see `recomputed`. `d_norm="none"` builds the discriminators
+    without batch norm (choice, docs/investigation.md): with batch norm, D's output
+    on a batch of real and generated clips is nearly blind to a change that
+    moves all generated clips together, and the generators learn little.
     """
     if len(filters) != 3 or min(filters) < 1:
         raise UserError("--filters: need three positive widths, got %s" % (list(filters),))
     return Networks(*[
         Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2,
-                per_frame=(model == "frame" and s[0] == "G"), recompute=recompute)
+                per_frame=(model == "frame" and s[0] == "G"), recompute=recompute,
+                normalize=(d_norm == "batch" or s[0] != "D"))
         if s in symbols else None
         for s in SYMBOLS])

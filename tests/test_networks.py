@@ -186,3 +186,25 @@ def test_recomputed_calls_give_the_same_gradients_without_repeating_updates(grap
     assert len(want) == len(got) and all(w is not None for w in want)
     for w, g in zip(want, got):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+def test_d_norm_none_judges_each_clip_on_its_own(graph, rng):
+    """--d_norm none: no batch norm in D_X, D_Y (the generators keep theirs), so
+    in a training-mode call D's output for one clip does not depend on the
+    other clips of the batch; with batch norm it does."""
+    plain = build_networks(TINY_FILTERS, d_norm="none")
+    clip = tf.placeholder(tf.float32, [None, 4, H, W, 3])
+    out = plain.D_Y(clip, steps=True)
+    plain.G_Y(clip)
+    names = [v.op.name for v in tf.global_variables()]
+    assert not [n for n in names if n.startswith("D_Y/") and "/bn/" in n]
+    assert [n for n in names if n.startswith("G_Y/") and "/bn/" in n]
+    with tf.variable_scope("normed"):
+        normed = build_networks(TINY_FILTERS).D_Y(clip, steps=True)
+    batch = rng.uniform(-1, 1, (3, 4, H, W, 3))
+    other = np.concatenate([batch[:1], rng.uniform(-1, 1, (2, 4, H, W, 3))])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        first = [sess.run([out, normed], {clip: b}) for b in (batch, other)]
+    np.testing.assert_allclose(first[0][0][0], first[1][0][0], atol=1e-5)
+    assert np.abs(first[0][1][0] - first[1][1][0]).max() > 1e-3
