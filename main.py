@@ -10,6 +10,7 @@ STARTED = time.time()   # before the imports: --eval_every's clock includes them
 
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 
 from rl_v2v_gan.config import non_defaults, parse_args  # noqa: E402
@@ -25,7 +26,17 @@ MODES = {
 }
 
 
+class Terminated(BaseException):
+    """SIGTERM as an exception: `finally` blocks remove temporary files
+    (training installs its own handler, which saves a checkpoint first)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None):
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args = parse_args(argv, STARTED)
         changed = non_defaults(args)
@@ -41,6 +52,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

@@ -22,14 +22,18 @@ Translating a video of any size (`translate`):
   crop: every input pixel is translated, the aspect ratio is distorted and
   restored by resizing the output back to the input's size). INTER_AREA
   when shrinking, bilinear when enlarging.
-- (choice) The video is cut into non-overlapping windows of T frames, each
-  translated from a zero ConvLSTM state, exactly like the T-frame clips the
-  model was trained on. The last, partial window is padded by repeating its
+- Streaming: frames are decoded, translated and encoded one window of T
+  frames at a time, so memory depends on the frame size and T, not on the
+  video's length. The checkpoint and its config are checked before anything
+  is decoded.
+- `--state carry` (default): each window starts from the ConvLSTM states
+  the previous one ended in (`ops.StateCarry`), so the video is translated
+  as by one long causal pass. `--state reset`: every window starts from
+  zero states, like the T-frame clips of training (the look can jump at
+  window boundaries). The last, partial window is padded by repeating its
   last frame and the padded outputs are dropped: every layer is causal in
   time and inference batch norm uses fixed statistics, so padding at the end
-  does not change the earlier outputs. Carrying the ConvLSTM state across
-  windows is not available through the network API (each call starts from
-  zero), so there can be a visible change at window boundaries.
+  does not change the earlier outputs.
 """
 import json
 import os
@@ -41,7 +45,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from . import checkpoints, config, data, metrics, video_io
+from . import checkpoints, config, data, metrics, ops, video_io
 from .errors import UserError
 from .files import atomic_write
 from .networks import build_networks
@@ -102,11 +106,12 @@ class Generators(OwnsSession):
         with self.graph.as_default():
             nets = build_networks(args.filters, 0.0, symbols=GENERATORS, model=args.model)
             self.clips = tf.placeholder(tf.float32, [None] + self.shape, name="clips")
-            self.outputs = {}
+            self.outputs, self.carries = {}, {}
             for direction, symbol in sorted(DIRECTIONS.items()):
                 with tf.name_scope(direction):
-                    self.outputs[direction] = getattr(nets, symbol)(self.clips,
-                                                                    is_training=False)
+                    self.carries[direction] = ops.StateCarry()   # zero states unless fed
+                    self.outputs[direction] = getattr(nets, symbol)(
+                        self.clips, is_training=False, carry=self.carries[direction])
             self.variables = checkpoints.network_variables(tf.global_variables(), GENERATORS)
             saver, _ = checkpoints.restorer(path, self.variables, required=self.variables)
             # Writes the export bundle; relative paths in its `checkpoint` index.
@@ -134,6 +139,31 @@ class Generators(OwnsSession):
                    for i in tqdm(starts, desc=progress, unit="batch", disable=progress is None,
                                  leave=False, dynamic_ncols=True)]
         return np.concatenate(outputs) if outputs else clips.copy()
+
+    def stream(self, direction="x2y"):
+        """A `Stream`: one video translated window after window with the
+        ConvLSTM states carried between them."""
+        return Stream(self, direction)
+
+
+class Stream(object):
+    """Translates consecutive windows of one video, `[T, H, W, 3]` float32 in
+    [-1, 1] each, every window starting from the ConvLSTM states the previous
+    one ended in (the first from zeros): the outputs equal those of one causal
+    pass over the whole video."""
+
+    def __init__(self, generators, direction):
+        self.session, self.clips = generators.session, generators.clips
+        self.output, self.carry = generators.outputs[direction], generators.carries[direction]
+        self.state = None
+
+    def __call__(self, window):
+        feed = {self.clips: np.asarray(window, np.float32)[None]}
+        if self.state is not None:
+            for placeholders, values in zip(self.carry.initial, self.state):
+                feed.update(zip(placeholders, values))
+        out, self.state = self.session.run([self.output, self.carry.final], feed)
+        return out[0]
 
 
 def load_generators(args, resolved=None):
@@ -285,53 +315,66 @@ def resize_frames(frames, H, W):
     return np.stack([cv2.resize(f, (W, H), interpolation=interpolation) for f in frames])
 
 
-def to_windows(frames, T):
-    """`[N, ...]` frames => `[ceil(N / T), T, ...]` windows, the last padded by
-    repeating the last frame."""
-    pad = -len(frames) % T
-    if pad:
-        frames = np.concatenate([frames, np.repeat(frames[-1:], pad, axis=0)])
-    return frames.reshape((-1, T) + frames.shape[1:])
+def translate_windows(generators, windows, direction="x2y", state="carry"):
+    """Translate consecutive uint8 windows `[n <= T, h, w, 3]` of one video
+    (any h, w; n < T only for the last) => the translated windows, same
+    shapes, one at a time.
 
-
-def translate_frames(generators, frames, direction="x2y"):
-    """uint8 `[N, h, w, 3]` frames of any N, h, w => their translation, same shape.
-
-    Resized to the model's H x W, translated in non-overlapping windows of T
-    frames (the last padded, see the module docstring), resized back.
+    Each is resized to the model's H x W, padded to T frames by repeating its
+    last frame (padded outputs are dropped), translated from the previous
+    window's final ConvLSTM states (`state` "carry") or from zeros ("reset"),
+    and resized back.
     """
     T, H, W, _ = generators.shape
-    n, h, w = frames.shape[:3]
-    windows = to_windows(data.to_float(resize_frames(frames, H, W)), T)
-    out = generators(windows, direction, progress="translate %s (%d windows of %d frames)"
-                     % (direction, len(windows), T))
-    out = data.to_uint8(out.reshape((-1, H, W, 3))[:n])
-    return resize_frames(out, h, w)
+    stream = generators.stream(direction)
+    for frames in windows:
+        n, h, w = frames.shape[:3]
+        clip = data.to_float(resize_frames(frames, H, W))
+        clip = np.concatenate([clip, np.repeat(clip[-1:], T - n, axis=0)])
+        if state == "reset":
+            stream.state = None
+        yield resize_frames(data.to_uint8(stream(clip)[:n]), h, w)
+
+
+def translate_frames(generators, frames, direction="x2y", state="carry"):
+    """uint8 `[N, h, w, 3]` frames of any N, h, w => their translation, same
+    shape (`translate_windows` on consecutive windows of T frames)."""
+    T = generators.shape[0]
+    windows = (frames[i:i + T] for i in range(0, len(frames), T))
+    return np.concatenate(list(translate_windows(generators, windows, direction, state)))
 
 
 def translate(args):
-    """`--mode translate --input VIDEO_OR_FRAME_DIR --output OUT.mp4 [--direction]`.
+    """`--mode translate --input VIDEO_OR_FRAME_DIR --output OUT.mp4 [--direction] [--state]`.
 
     Direction x2y uses G_Y, y2x uses G_X. The output keeps the input's frame
-    count, resolution and frame rate (25 fps for a frame folder). Every bad
-    input is a UserError before anything is written; the MP4 is written
-    atomically.
+    count, resolution and frame rate (25 fps for a frame folder). The flags,
+    the checkpoint and the input are checked before anything is decoded or
+    written; frames stream through in windows of T (module docstring); the
+    MP4 appears under its name only once complete.
     """
     if not args.input:
         raise UserError("--mode translate needs --input VIDEO_FILE_OR_FRAME_FOLDER")
     _check_output(args.output, args.input)
-    resolved = resolve_checkpoint(args)        # flag/config.json errors before the slow part
-    frames, fps = video_io.read_video(args.input)
-    n, h, w = frames.shape[:3]
-    print("read %s: %d frames, %dx%d, %.3g fps" % (args.input, n, w, h, fps))
-    with load_generators(args, resolved) as generators:
-        started = time.time()
-        out = translate_frames(generators, frames, args.direction)
-    video_io.write_video(args.output, out, fps)
-    T, H, W, _ = generators.shape
+    with load_generators(args) as generators, video_io.VideoReader(args.input) as reader:
+        (h, w), fps, T = reader.size, reader.fps, generators.shape[0]
+        print("reading %s: %s frames, %dx%d, %.3g fps" % (args.input, reader.count or "?", w, h,
+                                                          fps))
+        started, n = time.time(), 0
+        with video_io.video_writer(args.output, fps, (h, w)) as write:
+            bar = tqdm(total=reader.count or None, desc="translate %s" % args.direction,
+                       unit="frame", dynamic_ncols=True, leave=False)
+            with bar:
+                for out in translate_windows(generators, reader.windows(T), args.direction,
+                                             args.state):
+                    write(out)
+                    n += len(out)
+                    bar.update(len(out))
+    _, H, W, _ = generators.shape
     print("wrote %s: %d frames, %dx%d, %.3g fps (%s by %s at %dx%d in windows of %d frames, "
-          "%.1f s)" % (args.output, n, w, h, fps, args.direction, DIRECTIONS[args.direction],
-                       W, H, T, time.time() - started))
+          "state %s, %.1f s)" % (args.output, n, w, h, fps, args.direction,
+                                 DIRECTIONS[args.direction], W, H, T, args.state,
+                                 time.time() - started))
 
 
 # ----------------------------------------------------------------------------

@@ -71,22 +71,52 @@ def leaky_relu(x):
     return tf.nn.leaky_relu(x, alpha=LEAKY_SLOPE)
 
 
-def conv_lstm(x, filters, kernel=3, regularizer=None, scope="conv_lstm"):
+def conv_lstm(x, filters, kernel=3, regularizer=None, scope="conv_lstm", carry=None):
     """Convolutional LSTM layer: `[B, T, H, W, C] => [B, T, H, W, filters]`.
 
     The gates are one 'SAME' convolution over `[x_t, h_{t-1}]` (kernel
     `[k, k, C + filters, 4 * filters]`, split into i, f, o, u):
         c_t = sigmoid(f) * c_{t-1} + sigmoid(i) * tanh(u)
         h_t = sigmoid(o) * tanh(c_t)
-    with h_0 = c_0 = 0 (see `_recurrence`). The forget bias starts at 1.
-    Any T >= 1.
+    with h_0 = c_0 = 0 (see `_recurrence`), or, with a `StateCarry`, the
+    `(c_0, h_0)` it feeds. The forget bias starts at 1. Any T >= 1.
     """
     with tf.variable_scope(scope):
         C = static_shape(x, 5)[-1]
         w = weight("kernel", [kernel, kernel, C + filters, 4 * filters], regularizer)
         b = tf.get_variable("bias", [4 * filters], tf.float32, tf.constant_initializer(
             [0.0] * filters + [1.0] * filters + [0.0] * (2 * filters)))  # i, f, o, u
-        return _recurrence(x, w, b)
+        return _recurrence(x, w, b) if carry is None else carry.recurrence(x, w, b)
+
+
+class StateCarry(object):
+    """ConvLSTM states carried from one network call to the next (stateful
+    inference: a long video translated window after window).
+
+    Every ConvLSTM layer built with the carry starts from `(c_0, h_0)`
+    placeholders that default to zeros (`initial`, in build order) and
+    exposes its last `(c_T, h_T)` (`final`): feeding one window's final
+    values as the next window's initial ones gives exactly the outputs of
+    one causal pass over the two windows. Forward only (plain `tf.scan`).
+    """
+
+    def __init__(self):
+        self.initial, self.final = [], []
+
+    def recurrence(self, x, w, b):
+        _, T, H, W, C = static_shape(x, 5)
+        F = static_shape(w, 4)[-1] // 4
+        zeros = tf.zeros(tf.stack([tf.shape(x)[0], H, W, F]))
+        state = tuple(tf.placeholder_with_default(zeros, [None, H, W, F], name=name)
+                      for name in ("c_0", "h_0"))
+        xs = tf.transpose(x, [1, 0, 2, 3, 4])                         # time-major
+        gates = tf.reshape(tf.nn.bias_add(_conv(tf.reshape(xs, [-1, H, W, C]), w[:, :, :C]), b),
+                           [T, -1, H, W, 4 * F])
+        cs, hs = tf.scan(lambda s, g: _cell(s[0], g + _conv(s[1], w[:, :, C:])), gates,
+                         initializer=state)
+        self.initial.append(state)
+        self.final.append((cs[-1], hs[-1]))
+        return tf.transpose(hs, [1, 0, 2, 3, 4])
 
 
 def _conv(x, w):

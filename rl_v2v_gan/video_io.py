@@ -5,10 +5,14 @@ file or a folder of frame images, `read_image` one image. Grayscale, RGBA
 (composited over black) and 16-bit inputs come out as 8-bit RGB. Every
 failure caused by the input is a `UserError` naming the path.
 
+Reading streams: `VideoReader` decodes one frame at a time (`read_video`
+stacks them all).
+
 Writing is atomic (a temporary name beside the target, renamed at the end):
-`write_video` makes an H.264 MP4 that browsers play, through the ffmpeg binary
-of `imageio-ffmpeg` when it is installed, else OpenCV's MPEG-4 Part 2 (`mp4v`,
-plays in VLC but not in browsers); `write_gif` uses Pillow.
+`video_writer` streams frames into an H.264 MP4 that browsers play, through
+the ffmpeg binary of `imageio-ffmpeg` when it is installed, else OpenCV's
+MPEG-4 Part 2 (`mp4v`, plays in VLC but not in browsers); `write_video`
+writes a whole array; `write_gif` uses Pillow.
 """
 import contextlib
 import os
@@ -83,19 +87,6 @@ def _fit(frame, size):
     return frame if size is None else resize_center_crop(frame, *size)
 
 
-def _read_frame_folder(folder, size):
-    paths = image_files(folder)
-    if not paths:
-        raise UserError("%s: folder has no frame images (%s)"
-                        % (folder, " ".join(IMAGE_EXTENSIONS)))
-    frames = [read_image(p, size) for p in paths]
-    for path, frame in zip(paths, frames):
-        if frame.shape != frames[0].shape:
-            raise UserError("%s: frame size %dx%d differs from the first frame's %dx%d"
-                            % ((path,) + frame.shape[:2] + frames[0].shape[:2]))
-    return np.stack(frames), FOLDER_FPS
-
-
 @contextlib.contextmanager
 def _opencv_quiet():
     """Mute OpenCV's own warnings ("can't be used to capture by name"): failures become
@@ -112,29 +103,102 @@ def _opencv_quiet():
         logging.setLogLevel(level)
 
 
-def _read_video_file(path, size):
-    with _opencv_quiet():
-        capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
-    try:
-        if not capture.isOpened():
-            raise UserError("%s: cannot open as a video (not a video file, or truncated/corrupt)"
-                            % path)
-        fps = capture.get(cv2.CAP_PROP_FPS)
-        expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        frames = []
+class VideoReader(object):
+    """The frames of a video file or a folder of frame images, decoded one at a
+    time (a long video never sits in memory whole).
+
+    Opening checks the input and decodes the first frame, so a bad input
+    fails before any slow work. Attributes: `path`, `fps` (FOLDER_FPS for a
+    folder), `size` `(H, W)` of the frames, `count` (the frame count the
+    container reports; exact for a folder; 0 if unknown). Iterating yields
+    uint8 RGB frames `[H, W, 3]`; a file that ends before its reported count,
+    or a frame of another size, is a UserError naming the path. Use as a
+    context manager (or `close()`). With `resize` = (H, W) every frame is
+    resized and centre-cropped to it (`resize_center_crop`) as it is decoded.
+    """
+
+    def __init__(self, path, resize=None):
+        self.path, self._capture, self._resize = path, None, resize
+        if os.path.isdir(path):
+            self._files = image_files(path)
+            if not self._files:
+                raise UserError("%s: folder has no frame images (%s)"
+                                % (path, " ".join(IMAGE_EXTENSIONS)))
+            self.fps, self.count = FOLDER_FPS, len(self._files)
+            self._first = read_image(self._files[0], resize)
+        elif not os.path.isfile(path):
+            raise UserError("%s: no such video file or frame folder" % path)
+        else:
+            self._files = None
+            with _opencv_quiet():
+                self._capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+            if not self._capture.isOpened():
+                self.close()
+                raise UserError("%s: cannot open as a video (not a video file, or "
+                                "truncated/corrupt)" % path)
+            fps = self._capture.get(cv2.CAP_PROP_FPS)
+            self.fps = fps if fps > 0 else FOLDER_FPS
+            self.count = max(int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+            self._first = self._decode()
+            if self._first is None:
+                self.close()
+                if self.count:
+                    raise UserError("%s: truncated or corrupt video: decoded 0 of its %d "
+                                    "frames" % (path, self.count))
+                raise UserError("%s: no frame could be decoded (corrupt video?)" % path)
+        self.size = self._first.shape[:2]
+
+    def _decode(self):
+        ok, frame = self._capture.read()
+        return _fit(_to_rgb(frame, self.path), self._resize) if ok else None
+
+    def _frames(self):
+        yield self._first
+        if self._files is not None:
+            for name in self._files[1:]:
+                yield read_image(name, self._resize)
+            return
+        decoded = 1
         while True:
-            ok, frame = capture.read()
-            if not ok:
+            frame = self._decode()
+            if frame is None:
                 break
-            frames.append(_fit(_to_rgb(frame, path), size))
-    finally:
-        capture.release()
-    if expected > 0 and len(frames) < expected:
-        raise UserError("%s: truncated or corrupt video: decoded %d of its %d frames"
-                        % (path, len(frames), expected))
-    if not frames:
-        raise UserError("%s: no frame could be decoded (corrupt video?)" % path)
-    return np.stack(frames), (fps if fps > 0 else FOLDER_FPS)
+            decoded += 1
+            yield frame
+        if self.count and decoded < self.count:
+            raise UserError("%s: truncated or corrupt video: decoded %d of its %d frames"
+                            % (self.path, decoded, self.count))
+
+    def __iter__(self):
+        for k, frame in enumerate(self._frames()):
+            if frame.shape[:2] != self.size:
+                name = self._files[k] if self._files is not None else "%s frame %d" % (
+                    self.path, k)
+                raise UserError("%s: frame size %dx%d differs from the first frame's %dx%d"
+                                % ((name,) + frame.shape[:2] + tuple(self.size)))
+            yield frame
+
+    def windows(self, n):
+        """Consecutive stacks of n frames `[n, H, W, 3]` (the last may be shorter)."""
+        window = []
+        for frame in self:
+            window.append(frame)
+            if len(window) == n:
+                yield np.stack(window)
+                window = []
+        if window:
+            yield np.stack(window)
+
+    def close(self):
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def read_video(path, size=None):
@@ -144,11 +208,8 @@ def read_video(path, size=None):
     decoding, so a long high-resolution video never sits in memory whole.
     Frames of a folder are taken in natural name order at FOLDER_FPS.
     """
-    if os.path.isdir(path):
-        return _read_frame_folder(path, size)
-    if not os.path.isfile(path):
-        raise UserError("%s: no such video file or frame folder" % path)
-    return _read_video_file(path, size)
+    with VideoReader(path, size) as reader:
+        return np.stack(list(reader)), reader.fps
 
 
 def resize_center_crop(frames, H, W):
@@ -208,42 +269,81 @@ def _check_frames(frames):
     return frames
 
 
-def _even(frames):
-    """Pad H and W to even sizes (edge pixels): H.264 in yuv420p needs them."""
-    _, h, w, _ = frames.shape
-    return np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+class _H264(object):
+    """imageio-ffmpeg's ffmpeg binary: H.264, yuv420p (browsers play it); odd
+    frame sizes, which yuv420p cannot hold, as yuv444p (exact size)."""
+
+    def __init__(self, path, fps, size):
+        H, W = size
+        self._writer = imageio_ffmpeg.write_frames(
+            path, (W, H), fps=float(fps), quality=8, macro_block_size=1,
+            pix_fmt_out="yuv420p" if H % 2 == 0 and W % 2 == 0 else "yuv444p",
+            ffmpeg_log_level="error", output_params=["-movflags", "+faststart"])
+        self._writer.send(None)  # start ffmpeg
+
+    def write(self, frame):
+        self._writer.send(np.ascontiguousarray(frame))
+
+    def close(self):
+        self._writer.close()
 
 
-def _write_h264(path, frames, fps):
-    writer = imageio_ffmpeg.write_frames(
-        path, frames.shape[2:0:-1], fps=float(fps), quality=8, macro_block_size=1,
-        ffmpeg_log_level="error", output_params=["-movflags", "+faststart"])
-    writer.send(None)  # start ffmpeg
-    for frame in frames:
-        writer.send(np.ascontiguousarray(frame))
-    writer.close()
+class _Mp4v(object):
+    """OpenCV's MPEG-4 Part 2 (`mp4v`): plays in VLC, not in browsers."""
+
+    def __init__(self, path, fps, size):
+        H, W = size
+        self._writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (W, H))
+        if not self._writer.isOpened():
+            raise UserError("cannot write MP4 videos: this OpenCV has no MP4 encoder; "
+                            "pip install imageio-ffmpeg")
+
+    def write(self, frame):
+        self._writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+    def close(self):
+        self._writer.release()
 
 
-def _write_mp4v(path, frames, fps):
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), float(fps),
-                             frames.shape[2:0:-1])
-    if not writer.isOpened():
-        raise UserError("cannot write MP4 videos: this OpenCV has no MP4 encoder; "
-                        "pip install imageio-ffmpeg")
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
+@contextlib.contextmanager
+def video_writer(path, fps, size):
+    """Yield `write(frames)` that appends uint8 RGB frames `[N, H, W, 3]` of
+    `size` (H, W) to the MP4 `path`, encoded as they come (memory does not
+    grow with the video).
+
+    The video is written to a hidden temporary file beside `path` and renamed
+    to it when the block ends without an error; on any error (or SIGTERM,
+    which main.py turns into one) the temporary file is removed and an
+    existing `path` is left as it was. H.264 with imageio-ffmpeg, else
+    OpenCV's mp4v.
+    """
+    with atomic_path(path) as tmp:
+        encoder = (_H264 if imageio_ffmpeg is not None else _Mp4v)(tmp, fps, size)
+        finished = False
+
+        def write(frames):
+            frames = _check_frames(frames)
+            if frames.shape[1:3] != tuple(size):
+                raise ValueError("frames are %dx%d, the video %dx%d"
+                                 % (frames.shape[1:3] + tuple(size)))
+            for frame in frames:
+                encoder.write(frame)
+        try:
+            yield write
+            finished = True
+        finally:
+            try:
+                encoder.close()
+            except Exception:    # an encoder that failed mid-video: its error, not this one
+                if finished:
+                    raise
 
 
 def write_video(path, frames, fps):
-    """Write uint8 RGB frames [N, H, W, 3] as an MP4, atomically.
-
-    H.264 (yuv420p, odd sizes padded by one edge pixel) with imageio-ffmpeg,
-    else OpenCV's mp4v.
-    """
-    frames = _even(_check_frames(frames))
-    with atomic_path(path) as tmp:
-        (_write_h264 if imageio_ffmpeg is not None else _write_mp4v)(tmp, frames, fps)
+    """Write uint8 RGB frames [N, H, W, 3] as an MP4, atomically (`video_writer`)."""
+    frames = _check_frames(frames)
+    with video_writer(path, fps, frames.shape[1:3]) as write:
+        write(frames)
 
 
 def write_gif(path, frames, fps):

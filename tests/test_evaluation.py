@@ -7,8 +7,10 @@ config.json). Eval runs on a small synthetic dataset at the same shape.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -95,14 +97,6 @@ def frame_count(path):
 
 
 # --- helpers ------------------------------------------------------------------
-
-def test_windows_pad_the_last_window_by_repeating_the_last_frame():
-    frames = np.arange(7)[:, None]
-    windows = evaluation.to_windows(frames, 3)
-    assert windows.shape == (3, 3, 1)
-    assert windows[:, :, 0].tolist() == [[0, 1, 2], [3, 4, 5], [6, 6, 6]]
-    assert evaluation.to_windows(frames[:6], 3).shape == (2, 3, 1)
-
 
 def test_side_by_side():
     a, b = np.zeros((2, 8, 6, 3), np.uint8), np.full((2, 8, 6, 3), 255, np.uint8)
@@ -231,6 +225,41 @@ def test_translate_directions_use_their_generator(checkpoint_dir, tmp_path):
                                       x2y[:4])
 
 
+def test_carried_state_equals_one_causal_pass(checkpoint_dir):
+    """Window after window with the ConvLSTM states carried == one call on the
+    whole clip (G_Y restored at T = 12 from the T = 4 checkpoint); `reset`
+    differs from it after the first window."""
+    clip = np.random.RandomState(2).uniform(-1, 1, (12,) + SHAPE[1:]).astype(np.float32)
+    with evaluation.load_generators(flags("--mode", "translate",
+                                          "--checkpoint_dir", checkpoint_dir)) as g:
+        path = g.path
+        stream = g.stream("x2y")
+        windowed = np.concatenate([stream(clip[i:i + 4]) for i in range(0, 12, 4)])
+        reset = np.concatenate([g(clip[None, i:i + 4])[0] for i in range(0, 12, 4)])
+    with tf.Graph().as_default():
+        G_Y = build_networks(TINY_FILTERS, symbols=("G_Y",)).G_Y
+        whole = G_Y(tf.constant(clip[None]), is_training=False)[0]
+        with tf.Session() as sess:
+            tf.train.Saver(G_Y.variables()).restore(sess, path)
+            whole = sess.run(whole)
+    np.testing.assert_allclose(windowed, whole, atol=1e-5)
+    np.testing.assert_allclose(reset[:4], whole[:4], atol=1e-5)
+    assert np.abs(reset[4:] - whole[4:]).max() > 1e-3
+
+
+def test_translate_state_flag(checkpoint_dir):
+    """--state reset restarts every window from zeros; carry continues the first."""
+    frames = np.random.RandomState(3).randint(0, 256, (8, 32, 32, 3)).astype(np.uint8)
+    with evaluation.load_generators(flags("--mode", "translate",
+                                          "--checkpoint_dir", checkpoint_dir)) as g:
+        carry = evaluation.translate_frames(g, frames, state="carry")
+        reset = evaluation.translate_frames(g, frames, state="reset")
+        second = evaluation.translate_frames(g, frames[4:], state="carry")
+    np.testing.assert_array_equal(carry[:4], reset[:4])
+    np.testing.assert_array_equal(reset[4:], second)
+    assert np.abs(carry[4:].astype(int) - reset[4:]).max() > 0
+
+
 def test_frame_model_translates_every_frame_on_its_own(tmp_path):
     """--model frame: the same generator on clips of length 1, so reordering the
     frames of a clip reorders its output frames."""
@@ -266,6 +295,36 @@ def test_translate_bad_inputs_fail_with_one_error_line(checkpoint_dir, tmp_path,
     assert "Traceback" not in stderr
     assert sorted(os.listdir(str(tmp_path))) == ["a_file", "frames", "notes.mp4"]  # no output
     assert not os.listdir(str(tmp_path / "frames"))
+
+
+def test_translate_checks_the_checkpoint_before_decoding(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.mp4").write_text("not a video\n")
+    status, _, stderr = run_main("--mode", "translate", "--checkpoint_dir",
+                                 str(tmp_path / "empty"), "--input", str(tmp_path / "notes.mp4"),
+                                 "--output", str(tmp_path / "out.mp4"))
+    assert status == 2 and "holds no checkpoint" in stderr and "notes.mp4" not in stderr
+
+
+def test_sigterm_during_translate_leaves_no_file(checkpoint_dir, tmp_path):
+    source, out = str(tmp_path / "long.mp4"), tmp_path / "out"
+    frames = np.random.RandomState(4).randint(0, 256, (50, 64, 64, 3)).astype(np.uint8)
+    with video_io.video_writer(source, 25, (64, 64)) as write:
+        for _ in range(40):                                     # 2000 frames
+            write(frames)
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "main.py"), "--mode", "translate", "--checkpoint_dir",
+         checkpoint_dir, "--input", source, "--output", str(out / "long.mp4")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    deadline = time.time() + 120
+    while not (out.is_dir() and os.listdir(str(out))) and process.poll() is None:
+        assert time.time() < deadline, "translate never started writing"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "terminated" in stderr and "Traceback" not in stderr
+    assert os.listdir(str(out)) == []                           # the partial video is gone
 
 
 # --- export -------------------------------------------------------------------

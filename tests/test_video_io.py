@@ -57,10 +57,37 @@ def test_write_video_without_imageio_ffmpeg(tmp_path, monkeypatch):
     assert np.abs(back.astype(int) - moving_gradient()).mean() < 10
 
 
-def test_write_video_pads_odd_sizes(tmp_path):
+def test_write_video_keeps_odd_sizes(tmp_path):
     path = str(tmp_path / "odd.mp4")
-    video_io.write_video(path, moving_gradient(3, 33, 47), fps=5)
-    assert video_io.read_video(path)[0].shape == (3, 34, 48, 3)
+    frames = moving_gradient(3, 33, 47)
+    video_io.write_video(path, frames, fps=5)
+    back = video_io.read_video(path)[0]
+    assert back.shape == (3, 33, 47, 3)
+    assert np.abs(back.astype(int) - frames).mean() < 8
+
+
+def test_video_writer_streams_and_removes_its_temporary_file_on_failure(tmp_path):
+    path = str(tmp_path / "clip.mp4")
+    frames = moving_gradient(6)
+    with video_io.video_writer(path, 5, frames.shape[1:3]) as write:
+        write(frames[:4])
+        assert not os.path.exists(path)           # only under a hidden name until the end
+        write(frames[4:])
+    assert video_io.read_video(path)[0].shape == frames.shape
+    with pytest.raises(RuntimeError):
+        with video_io.video_writer(path, 5, frames.shape[1:3]) as write:
+            write(frames[:2])
+            raise RuntimeError("stopped")
+    assert os.listdir(str(tmp_path)) == ["clip.mp4"]
+    assert video_io.read_video(path)[0].shape == frames.shape   # the old video is intact
+
+
+def test_reader_streams_windows(tmp_path):
+    path = str(tmp_path / "clip.mp4")
+    video_io.write_video(path, moving_gradient(7), fps=5)
+    with video_io.VideoReader(path) as reader:
+        assert reader.count == 7 and reader.fps == pytest.approx(5)
+        assert [len(w) for w in reader.windows(3)] == [3, 3, 1]
 
 
 def test_write_video_rejects_bad_frames_and_keeps_old_file(tmp_path):
