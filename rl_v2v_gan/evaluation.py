@@ -56,9 +56,9 @@ GENERATORS = ("G_X", "G_Y")
 # --direction => the generator that translates that way (G_Y outputs domain Y).
 DIRECTIONS = {"x2y": "G_Y", "y2x": "G_X"}
 METRICS_FILE = "metrics.json"
+NO_FID = "none"      # --inception_path none: skip FID
 SAMPLE_CLIPS = 3     # clips written to --samples_dir by eval
 SAMPLE_FPS = 8.0     # dataset clips have no frame rate of their own
-SEPARATOR = 2        # grey pixels between the panels of a side-by-side sample
 
 
 # ----------------------------------------------------------------------------
@@ -118,10 +118,10 @@ class Generators(OwnsSession):
             self.saver = tf.train.Saver(self.variables, save_relative_paths=True)
             self.session = tf.Session(graph=self.graph, config=session_config(args))
             try:
-                saver.restore(self.session, path)
-            except (tf.errors.OpError, ValueError) as e:
+                checkpoints.restore(saver, self.session, path)
+            except UserError:
                 self.session.close()
-                raise UserError("cannot restore %s: %s" % (path, getattr(e, "message", e)))
+                raise
             self.graph.finalize()
 
     def __call__(self, clips, direction="x2y", progress=None):
@@ -205,10 +205,16 @@ def evaluate(args):
                                               progress="eval x2y (%d clips)" % n))
 
     features, fid_note = None, None
-    try:
-        features = metrics.InceptionFeatures(args.inception_path)
-    except metrics.InceptionUnavailable as e:
-        fid_note = str(e)
+    if args.inception_path == NO_FID:
+        fid_note = "--inception_path %s: FID not computed" % NO_FID
+    else:
+        try:
+            features = metrics.InceptionFeatures(args.inception_path)
+        except metrics.InceptionUnavailable as e:
+            if args.inception_path is not None:   # the user named a graph: it must work
+                raise
+            fid_note = str(e)
+    if fid_note:
         print("note: FID is n/a: %s" % fid_note)
     try:
         results = metrics.evaluate_clips(source, translated, ground_truth=truth,
@@ -249,35 +255,17 @@ def _write_json(path, obj):
     atomic_write(path, json.dumps(obj, indent=2, sort_keys=True))
 
 
-def side_by_side(*videos):
-    """uint8 videos `[T, H, W, 3]` => one `[T, H, n W + (n - 1) SEPARATOR, 3]` video."""
-    T, H = videos[0].shape[:2]
-    bar = np.full((T, H, SEPARATOR, 3), 128, np.uint8)
-    panels = []
-    for v in videos:
-        panels += [v, bar]
-    return np.concatenate(panels[:-1], axis=2)
-
-
-def strip(*videos):
-    """uint8 videos `[T, H, W, 3]` => one image, a row per video and the frames
-    from left to right, rows and frames `SEPARATOR` pixels apart."""
-    rows = [side_by_side(*video[:, None])[0] for video in videos]   # [H, T W + ..., 3] each
-    bar = np.full((SEPARATOR, rows[0].shape[1], 3), 128, np.uint8)
-    return np.concatenate([part for row in rows for part in (row, bar)][:-1], axis=0)
-
-
 def write_samples(folder, name, source, translated, truth=None, count=SAMPLE_CLIPS):
     """`<folder>/<name>_x2y_<k>.mp4` and `.gif`: source | translated [| ground truth]
-    side by side; `.png`: the same as rows of frames (`strip`)."""
+    side by side; `.png`: the same as rows of frames (`video_io.strip`)."""
     written = []
     for k in range(min(count, len(source))):
         panels = [source[k], translated[k]] + ([truth[k]] if truth is not None else [])
-        frames = side_by_side(*panels)
+        frames = video_io.side_by_side(*panels)
         base = os.path.join(folder, "%s_x2y_%d" % (name, k))
         video_io.write_video(base + ".mp4", frames, SAMPLE_FPS)
         video_io.write_gif(base + ".gif", frames, SAMPLE_FPS)
-        video_io.write_image(base + ".png", strip(*panels))
+        video_io.write_image(base + ".png", video_io.strip(*panels))
         written += [base + ".mp4", base + ".gif", base + ".png"]
     return written
 

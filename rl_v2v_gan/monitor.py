@@ -9,6 +9,9 @@ error. Each evaluation is one row of `<checkpoint_dir>/eval.csv`:
 
     step, seconds, psnr, ssim, background_accuracy, warping_error
 
+and one image `<checkpoint_dir>/eval/step_<step>.png`: the first clips as
+rows of frames, source / translated (/ ground truth) (`video_io.strip`).
+
 `seconds` is the wall-clock time since the command started (imports and
 graph building included); after a resume it continues from the last row
 kept, and rows of steps beyond the restored checkpoint are dropped.
@@ -18,10 +21,12 @@ import io
 import os
 import time
 
-from . import data, metrics
+from . import data, metrics, video_io
 from .files import atomic_write
 
 CSV_FILE = "eval.csv"
+STRIPS = "eval"    # folder of the per-evaluation sample images
+STRIP_CLIPS = 2
 MAX_CLIPS = 64     # held-out clips translated per evaluation (all of them at the usual sizes)
 METRIC_KEYS = ("psnr", "ssim", "background_accuracy", "warping_error")
 COLUMNS = ("step", "seconds") + METRIC_KEYS
@@ -50,6 +55,7 @@ class HeldOut(object):
         self.inputs = data.to_float(self.source)
         self.synthetic = ds.meta.get("dataset") == "synthetic"
         self.path = os.path.join(directory, CSV_FILE)
+        self.strips = os.path.join(directory, STRIPS)
         self.rows = [r for r in read_rows(self.path) if r["step"] <= step]
         self.offset = self.rows[-1]["seconds"] if self.rows else 0.0
         self.started = started
@@ -72,4 +78,8 @@ class HeldOut(object):
             writer.writerow([r["step"], "%.1f" % r["seconds"]] +
                             ["" if r[k] is None else "%.6g" % r[k] for k in METRIC_KEYS])
         atomic_write(self.path, out.getvalue())
+        rows = [clip[k] for k in range(min(STRIP_CLIPS, len(self.source)))
+                for clip in (self.source, translated, self.truth) if clip is not None]
+        video_io.write_image(os.path.join(self.strips, "step_%06d.png" % step),
+                             video_io.strip(*rows))
         return row

@@ -37,6 +37,7 @@ except ImportError:
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 FOLDER_FPS = 25.0  # frame rate reported for a folder of frames (it has none)
+SEPARATOR = 2      # grey pixels between the panels of a side-by-side sample
 
 
 def natural_key(name):
@@ -344,6 +345,24 @@ def write_video(path, frames, fps):
     frames = _check_frames(frames)
     with video_writer(path, fps, frames.shape[1:3]) as write:
         write(frames)
+
+
+def side_by_side(*videos):
+    """uint8 videos `[T, H, W, 3]` => one `[T, H, n W + (n - 1) SEPARATOR, 3]` video."""
+    T, H = videos[0].shape[:2]
+    bar = np.full((T, H, SEPARATOR, 3), 128, np.uint8)
+    panels = []
+    for v in videos:
+        panels += [v, bar]
+    return np.concatenate(panels[:-1], axis=2)
+
+
+def strip(*videos):
+    """uint8 videos `[T, H, W, 3]` => one image, a row per video and the frames
+    from left to right, rows and frames `SEPARATOR` pixels apart."""
+    rows = [side_by_side(*video[:, None])[0] for video in videos]   # [H, T W + ..., 3] each
+    bar = np.full((SEPARATOR, rows[0].shape[1], 3), 128, np.uint8)
+    return np.concatenate([part for row in rows for part in (row, bar)][:-1], axis=0)
 
 
 def write_gif(path, frames, fps):

@@ -100,9 +100,9 @@ def frame_count(path):
 
 def test_side_by_side():
     a, b = np.zeros((2, 8, 6, 3), np.uint8), np.full((2, 8, 6, 3), 255, np.uint8)
-    out = evaluation.side_by_side(a, b, a)
-    assert out.shape == (2, 8, 3 * 6 + 2 * evaluation.SEPARATOR, 3)
-    assert (out[:, :, 6 + evaluation.SEPARATOR:12 + evaluation.SEPARATOR] == 255).all()
+    out = video_io.side_by_side(a, b, a)
+    assert out.shape == (2, 8, 3 * 6 + 2 * video_io.SEPARATOR, 3)
+    assert (out[:, :, 6 + video_io.SEPARATOR:12 + video_io.SEPARATOR] == 255).all()
 
 
 # --- eval ---------------------------------------------------------------------
@@ -125,22 +125,22 @@ def test_eval_writes_metrics_and_samples(checkpoint_dir, data_dir, tmp_path):
     assert names == sorted("rl_v2v_gan-3_x2y_%d.%s" % (k, e) for k in range(3)
                            for e in ("gif", "mp4", "png"))
     frames, _ = video_io.read_video(os.path.join(samples, "rl_v2v_gan-3_x2y_0.mp4"))
-    width = 3 * SHAPE[2] + 2 * evaluation.SEPARATOR   # source | translated | ground truth
+    width = 3 * SHAPE[2] + 2 * video_io.SEPARATOR   # source | translated | ground truth
     assert frames.shape == (SHAPE[0], SHAPE[1], width, 3)
     assert frame_count(os.path.join(samples, "rl_v2v_gan-3_x2y_0.mp4")) == SHAPE[0]
     from PIL import Image
     gif = Image.open(os.path.join(samples, "rl_v2v_gan-3_x2y_0.gif"))
     assert gif.n_frames == SHAPE[0] and gif.size == (width, SHAPE[1])
     strip = cv2.imread(os.path.join(samples, "rl_v2v_gan-3_x2y_0.png"))[:, :, ::-1]
-    sep = evaluation.SEPARATOR   # rows source / translated / ground truth, time across
+    sep = video_io.SEPARATOR   # rows source / translated / ground truth, time across
     assert strip.shape == (3 * SHAPE[1] + 2 * sep, SHAPE[0] * (SHAPE[2] + sep) - sep, 3)
 
 
 def test_strip_puts_videos_in_rows_and_time_across():
-    T, H, W, sep = 3, 4, 5, evaluation.SEPARATOR
+    T, H, W, sep = 3, 4, 5, video_io.SEPARATOR
     a, b = (np.random.RandomState(k).randint(0, 256, (T, H, W, 3)).astype(np.uint8)
             for k in (0, 1))
-    image = evaluation.strip(a, b)
+    image = video_io.strip(a, b)
     assert image.shape == (2 * H + sep, T * W + (T - 1) * sep, 3)
     for t in range(T):
         left = t * (W + sep)
@@ -154,13 +154,21 @@ def test_eval_without_inception_reports_fid_as_not_applicable(checkpoint_dir, da
     results = evaluation.evaluate(flags(
         "--mode", "eval", "--checkpoint", os.path.join(checkpoint_dir, "rl_v2v_gan-3"),
         "--data_dir", data_dir, "--eval_batches", "1", "--samples_dir", str(tmp_path),
-        "--inception_path", str(tmp_path / "missing.pb")))
+        "--inception_path", "none"))
     assert results["fid"] == "n/a" and isinstance(results["psnr"], float)
     out = capsys.readouterr().out
     assert "note: FID is n/a" in out and "| FID | n/a |" in out
     with open(os.path.join(checkpoint_dir, evaluation.METRICS_FILE)) as f:
         report = json.load(f)
-    assert report["metrics"]["fid"] == "n/a" and "missing.pb" in report["fid_note"]
+    assert report["metrics"]["fid"] == "n/a" and "none" in report["fid_note"]
+
+
+def test_eval_with_a_missing_inception_path_is_an_error(checkpoint_dir, data_dir, tmp_path):
+    with pytest.raises(UserError, match="missing.pb"):
+        evaluation.evaluate(flags(
+            "--mode", "eval", "--checkpoint_dir", checkpoint_dir, "--data_dir", data_dir,
+            "--eval_batches", "1", "--samples_dir", str(tmp_path),
+            "--inception_path", str(tmp_path / "missing.pb")))
 
 
 def test_eval_with_a_disagreeing_flag_fails_clearly(checkpoint_dir, data_dir):
@@ -357,7 +365,7 @@ def test_export_bundle_is_smaller_and_accepted_by_eval_and_translate(checkpoint_
     results = evaluation.evaluate(flags("--mode", "eval", "--checkpoint_dir", moved,
                                         "--data_dir", data_dir, "--eval_batches", "1",
                                         "--samples_dir", str(tmp_path / "samples"),
-                                        "--inception_path", str(tmp_path / "none.pb")))
+                                        "--inception_path", "none"))
     assert isinstance(results["psnr"], float)
     frames = np.random.RandomState(0).randint(0, 256, (5, 32, 32, 3)).astype(np.uint8)
     with evaluation.load_generators(flags("--mode", "translate", "--checkpoint_dir",
@@ -380,7 +388,7 @@ def test_eval_through_the_command_line(checkpoint_dir, data_dir, tmp_path):
     status, stdout, stderr = run_main(
         "--mode", "eval", "--checkpoint_dir", checkpoint_dir, "--data_dir", data_dir,
         "--eval_batches", "1", "--batch_size", "2", "--grappler", "off",
-        "--samples_dir", str(tmp_path / "samples"), "--inception_path", str(tmp_path / "no.pb"))
+        "--samples_dir", str(tmp_path / "samples"), "--inception_path", "none")
     assert status == 0, stderr
     assert "| PSNR (dB) |" in stdout and "| background accuracy |" in stdout
     assert os.path.join(checkpoint_dir, "metrics.json") in stdout
