@@ -14,15 +14,66 @@ OPTIMIZER_SLOT = "/Adam_"
 
 
 def find(directory=None, explicit=None):
-    """The checkpoint prefix to restore: `explicit`, or the latest in `directory`."""
+    """The checkpoint prefix to restore: `explicit`, or the latest in `directory`
+    (None if it has no `checkpoint` index file). A prefix whose `.index` file
+    is missing is a UserError naming it."""
     if explicit:
-        if not tf.train.checkpoint_exists(explicit):
+        for suffix in (".index", ".data-00000-of-00001"):
+            if explicit.endswith(suffix):
+                raise UserError("--checkpoint %s: give the prefix %s, not one of its files"
+                                % (explicit, explicit[:-len(suffix)]))
+        if not os.path.isfile(explicit + ".index"):
             raise UserError("--checkpoint %s: no such checkpoint (expected %s.index)"
                             % (explicit, explicit))
         return explicit
-    if directory and os.path.isdir(directory):
-        return tf.train.latest_checkpoint(directory)
-    return None
+    if not (directory and os.path.isdir(directory)):
+        return None
+    state = tf.train.get_checkpoint_state(directory)
+    if state is None or not state.model_checkpoint_path:
+        return None
+    path = state.model_checkpoint_path
+    if not os.path.isabs(path):
+        path = os.path.join(directory, path)
+    if not os.path.isfile(path + ".index"):
+        raise UserError("%s: its `checkpoint` file names %s, but %s.index is missing "
+                        "(deleted or moved?)" % (directory, path, path))
+    return path
+
+
+def restore(saver, session, path):
+    """`saver.restore`, with a truncated or corrupt checkpoint as one UserError."""
+    try:
+        saver.restore(session, path)
+    except (tf.errors.OpError, ValueError) as e:
+        raise UserError("cannot restore %s: %s (truncated or corrupt checkpoint?)"
+                        % (path, getattr(e, "message", str(e)).splitlines()[0]))
+
+
+def save(saver, session, prefix, step):
+    """`saver.save(...)` of `<prefix>-<step>`; a failure (disk full, permissions)
+    is one UserError and leaves no temporary files behind (`remove_partial`):
+    the previous checkpoint stays the latest."""
+    try:
+        return saver.save(session, prefix, global_step=step, write_meta_graph=False)
+    except (tf.errors.OpError, OSError) as e:
+        remove_partial(os.path.dirname(prefix))
+        raise UserError("cannot save checkpoint %s-%d: %s" % (
+            prefix, step, getattr(e, "message", None) or getattr(e, "strerror", None) or e))
+
+
+def remove_partial(directory):
+    """Delete the temporary files of an unfinished save (`*.tempstate*`,
+    left by a failed save or a process killed while saving). Returns their
+    names. Only safe while no other process saves there (training holds the
+    folder's lock)."""
+    removed = []
+    for name in os.listdir(directory):
+        if ".tempstate" in name or name.startswith("checkpoint.tmp"):
+            target = os.path.join(directory, name)
+            if os.path.isfile(target):
+                os.remove(target)
+                removed.append(name)
+    return removed
 
 
 def read_variable(path, name):
@@ -39,7 +90,11 @@ def restorer(path, var_list, required):
     `(saver, missing)` where `missing` are the variables of `var_list` the
     checkpoint lacks (to be initialized fresh by the caller).
     """
-    stored = dict(tf.train.list_variables(path))
+    try:
+        stored = dict(tf.train.list_variables(path))
+    except (tf.errors.OpError, ValueError) as e:
+        raise UserError("cannot read checkpoint %s: %s (not a checkpoint, or truncated?)"
+                        % (path, getattr(e, "message", str(e)).splitlines()[0]))
     names = {v.op.name for v in required}
     problems, present, missing = [], [], []
     for v in var_list:

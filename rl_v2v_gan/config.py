@@ -118,7 +118,8 @@ def build_parser():
       help="train: every N steps, metrics of G_Y on the held-out clips of X to TensorBoard "
       "(eval/...) and <checkpoint_dir>/eval.csv; 0 = never")
     a("--samples_dir", default="samples")
-    a("--inception_path", help="FID: Inception-v3 frozen graph (.pb)")
+    a("--inception_path", help="FID: Inception-v3 frozen graph (.pb) or a folder with it "
+      "(must exist); 'none' skips FID; default: the cache, downloaded when missing")
     a("--input", help="translate: a video file or a folder of frames")
     a("--output", help="translate: the output .mp4")
     a("--direction", choices=("x2y", "y2x"), default="x2y")
@@ -144,6 +145,10 @@ def validate(args):
         raise UserError("--input_shape: H and W must be positive multiples of 8, got %d %d" % (H, W))
     if C != 3:
         raise UserError("--input_shape: C must be 3 (RGB), got %d" % C)
+    for flag in ("data_dir", "checkpoint_dir"):
+        path = getattr(args, flag)
+        if path and os.path.exists(path) and not os.path.isdir(path):
+            raise UserError("--%s %s: is a file, not a folder" % (flag, path))
     if args.reversed_negatives == "on" and args.frame_terms != "prefix":
         raise UserError("--reversed_negatives on needs --frame_terms prefix (a frame judged "
                         "alone has no place in time)")
@@ -237,6 +242,19 @@ def load_config(directory):
         raise UserError("%s: not valid JSON (%s)" % (path, e))
 
 
+def _architecture_problem(key, value):
+    """What is wrong with a saved architecture value, or None."""
+    ints = isinstance(value, list) and all(isinstance(v, int) and v > 0 for v in value)
+    if key == "input_shape" and not (ints and len(value) == 4 and value[3] == 3 and
+                                     value[1] % 8 == 0 and value[2] % 8 == 0):
+        return "it must be [T, H, W, 3] with H and W multiples of 8"
+    if key == "filters" and not (ints and len(value) == 3):
+        return "it must be three positive widths"
+    if key == "model" and value not in ("rl_v2v_gan", "frame"):
+        return "it must be rl_v2v_gan or frame"
+    return None
+
+
 def apply_architecture(args, directory):
     """Take the architecture flags from `directory/config.json` into `args`.
 
@@ -246,10 +264,15 @@ def apply_architecture(args, directory):
     saved = load_config(directory)
     if saved is None:
         return None
+    path = os.path.join(directory, CONFIG_FILE)
     for key in ARCH_KEYS:
         if key not in saved:
             continue
         value = saved[key]
+        problem = _architecture_problem(key, value)
+        if problem:
+            raise UserError("%s: %s is %s; %s (fix the file or delete it and pass the "
+                            "architecture flags)" % (path, key, json.dumps(value), problem))
         if key in args.explicit and getattr(args, key) != value:
             raise UserError("--%s %s disagrees with %s (%s); drop the flag or use a matching "
                             "checkpoint" % (key, getattr(args, key),

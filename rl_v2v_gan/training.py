@@ -109,7 +109,10 @@ class Trainer(object):
         else:
             required = checkpoints.network_variables(all_vars, POLICY + DISCRIMINATORS)
             saver, fresh = checkpoints.restorer(path, all_vars, required)
-            saver.restore(self.sess, path)
+            checkpoints.restore(saver, self.sess, path)
+            # Older checkpoints of the folder stay under --max_to_keep's rotation.
+            self.saver.recover_last_checkpoints(
+                tf.train.get_checkpoint_state(self.args.checkpoint_dir).all_model_checkpoint_paths)
             self.sess.run(tf.variables_initializer(fresh))
             print("restored %s%s" % (path, "; initialized fresh: %s" % summarize(fresh)
                                      if fresh else ""))
@@ -268,9 +271,8 @@ class Trainer(object):
         """Checkpoint `<dir>/<name>-<step>` (chief only; None elsewhere)."""
         if not self.is_chief:
             return None
-        path = self.saver.save(self.sess, os.path.join(self.args.checkpoint_dir,
-                                                       self.args.checkpoint_name),
-                               global_step=self.step, write_meta_graph=False)
+        path = checkpoints.save(self.saver, self.sess, os.path.join(
+            self.args.checkpoint_dir, self.args.checkpoint_name), self.step)
         self.writer.flush()
         return path
 
@@ -323,6 +325,9 @@ def _train(args, cluster, target, is_chief):
     sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0))
     if is_chief:
         os.makedirs(args.checkpoint_dir, exist_ok=True)
+        removed = checkpoints.remove_partial(args.checkpoint_dir)
+        if removed:
+            print("removed the temporary files of an interrupted save: %s" % ", ".join(removed))
         save_config(args, args.checkpoint_dir)
     epoch = completed(args, "epoch") if is_chief else shared_epoch(args, cluster, target)
     if epoch >= args.epochs:

@@ -97,7 +97,7 @@ def test_prepare_train_resume_end_to_end(tmp_path):
     out = _main("--mode", "prepare_data", *common)
     assert out.returncode == 0, out.stderr
     train = ["--mode", "train", "--epochs", "2", "--steps_per_epoch", "2", "--eval_every", "3",
-             "--frame_terms", "prefix", "--adversarial_d", "inference", "--reversed_negatives",
+             "--d_norm", "none", "--frame_terms", "prefix", "--adversarial_d", "inference", "--reversed_negatives",
              "on", "--recycle_frames", "all", "--critic_warmup", "1"] + common
     out = _main(*train)
     assert out.returncode == 0, out.stderr
@@ -107,6 +107,8 @@ def test_prepare_train_resume_end_to_end(tmp_path):
     rows = monitor.read_rows(os.path.join(ckpt, monitor.CSV_FILE))
     assert [r["step"] for r in rows] == [3, 4]       # every 3 steps, and the final model
     assert 0 < rows[0]["seconds"] < rows[1]["seconds"]
+    assert sorted(os.listdir(os.path.join(ckpt, monitor.STRIPS))) == ["step_000003.png",
+                                                                      "step_000004.png"]
     for row in rows:
         assert 0.0 <= row["background_accuracy"] <= 1.0 and row["psnr"] > 0.0
     assert "epoch 2/2 rl" in out.stdout and "Traceback" not in out.stderr
@@ -118,6 +120,13 @@ def test_prepare_train_resume_end_to_end(tmp_path):
     assert _steps(ckpt) == [2, 4]
     assert all(os.path.getmtime(os.path.join(ckpt, f)) == t for f, t in mtimes.items()
                if f.endswith((".index", ".data-00000-of-00001")))
+    more = [a if a != "2" or train[i - 1] != "--epochs" else "3" for i, a in enumerate(train)]
+    out = _main(*(more + ["--max_to_keep", "2"]))      # resumed: the rotation keeps older ones
+    assert out.returncode == 0, out.stderr
+    assert _steps(ckpt) == [4, 6]
+    state = tf.train.get_checkpoint_state(ckpt)
+    assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == \
+        ["rl_v2v_gan-4", "rl_v2v_gan-6"]
 
 
 def _restorable(path):

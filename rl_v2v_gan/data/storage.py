@@ -62,6 +62,13 @@ def write(root, splits, meta):
     the bytes written. `meta` gains `version`, `arrays` (shapes) and `counts`.
     """
     check_replaceable(root)
+    try:
+        return _write(root, splits, meta)
+    except OSError as e:      # disk full, permissions: nothing half-written is left
+        raise UserError("cannot write the dataset to %s: %s" % (root, e.strerror or e))
+
+
+def _write(root, splits, meta):
     arrays = {}
     for domain, train in splits["train"].items():
         arrays[array_name(domain, "train")] = train

@@ -1,0 +1,120 @@
+"""Bad inputs users hit, each one clear UserError naming the file or flag,
+with nothing half-written left behind (checkpoints, config.json, datasets)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import TINY_FILTERS
+from rl_v2v_gan import checkpoints, config, data
+from rl_v2v_gan.data import storage
+from rl_v2v_gan.errors import UserError
+from rl_v2v_gan.networks import build_networks
+from rl_v2v_gan.tf_compat import tf
+
+
+def _save_g_x(directory):
+    """A checkpoint `<directory>/rl_v2v_gan-1` of a random G_X; returns its prefix."""
+    with tf.Graph().as_default():
+        build_networks(TINY_FILTERS).G_X(tf.zeros([1, 4, 16, 16, 3]))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            return tf.train.Saver().save(sess, os.path.join(str(directory), "rl_v2v_gan"),
+                                         global_step=1, write_meta_graph=False)
+
+
+def _restore_g_x(path):
+    with tf.Graph().as_default():
+        build_networks(TINY_FILTERS).G_X(tf.zeros([1, 4, 16, 16, 3]))
+        saver, _ = checkpoints.restorer(path, tf.global_variables(), tf.global_variables())
+        with tf.Session() as sess:
+            checkpoints.restore(saver, sess, path)
+
+
+@pytest.mark.parametrize("flag", ["--data_dir", "--checkpoint_dir"])
+def test_folder_flag_that_is_a_file(tmp_path, flag):
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(UserError, match="%s .*a_file: is a file, not a folder" % flag):
+        config.parse_args(["--mode", "train", flag, str(tmp_path / "a_file")])
+
+
+def test_checkpoint_flag_that_is_not_a_checkpoint(tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(UserError, match=r"a_file: no such checkpoint \(expected .*a_file.index"):
+        checkpoints.find(explicit=str(tmp_path / "a_file"))
+    prefix = _save_g_x(tmp_path)
+    with pytest.raises(UserError, match="give the prefix .*rl_v2v_gan-1, not one of its files"):
+        checkpoints.find(explicit=prefix + ".index")
+    assert checkpoints.find(explicit=prefix) == prefix
+
+
+def test_missing_index_file_is_named(tmp_path):
+    prefix = _save_g_x(tmp_path)
+    assert checkpoints.find(str(tmp_path)) == prefix
+    os.remove(prefix + ".index")
+    with pytest.raises(UserError, match=r"names .*rl_v2v_gan-1, but .*rl_v2v_gan-1.index is "
+                                        r"missing"):
+        checkpoints.find(str(tmp_path))
+
+
+def test_truncated_data_file_is_one_error(tmp_path):
+    prefix = _save_g_x(tmp_path)
+    _restore_g_x(prefix)
+    data_file = prefix + ".data-00000-of-00001"
+    with open(data_file, "r+b") as f:
+        f.truncate(os.path.getsize(data_file) // 2)
+    with pytest.raises(UserError, match="cannot restore .*rl_v2v_gan-1: .*truncated or corrupt"):
+        _restore_g_x(prefix)
+
+
+def test_failed_save_is_one_error_and_leaves_no_temporary_files(tmp_path):
+    class FullDisk(object):
+        def save(self, sess, prefix, global_step, write_meta_graph):
+            open(prefix + "-%d.data-00000-of-00001.tempstate123" % global_step, "w").close()
+            raise tf.errors.ResourceExhaustedError(None, None, "No space left on device")
+
+    with pytest.raises(UserError, match=r"cannot save checkpoint .*model-7: No space left"):
+        checkpoints.save(FullDisk(), None, str(tmp_path / "model"), 7)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_stale_tempstate_files_are_removed(tmp_path):
+    (tmp_path / "model-3.data-00000-of-00001.tempstate8812").write_text("partial")
+    (tmp_path / "model-2.index").write_text("kept")
+    assert checkpoints.remove_partial(str(tmp_path)) == ["model-3.data-00000-of-00001.tempstate8812"]
+    assert os.listdir(str(tmp_path)) == ["model-2.index"]
+
+
+@pytest.mark.parametrize("key, value, problem", [
+    ("input_shape", [8, 32, 32], r"input_shape is \[8, 32, 32\]; it must be \[T, H, W, 3\]"),
+    ("filters", [8, 16], r"filters is \[8, 16\]; it must be three positive widths"),
+    ("model", "cnn", r'model is "cnn"; it must be rl_v2v_gan or frame')])
+def test_bad_architecture_in_config_json_names_the_file(tmp_path, key, value, problem):
+    args = config.parse_args(["--mode", "eval"])
+    config.save_config(args, str(tmp_path))
+    path = tmp_path / config.CONFIG_FILE
+    saved = json.loads(path.read_text())
+    saved[key] = value
+    path.write_text(json.dumps(saved))
+    with pytest.raises(UserError, match=r"config.json: " + problem) as error:
+        config.apply_architecture(config.parse_args(["--mode", "eval"]), str(tmp_path))
+    assert "--" + key not in str(error.value)      # no flag the user never gave is blamed
+
+
+def test_disk_full_while_preparing_data_keeps_the_old_dataset(tmp_path, monkeypatch):
+    args = config.parse_args(["--mode", "prepare_data", "--data_dir", str(tmp_path),
+                              "--input_shape", "4", "16", "16", "3"])
+    tiny = dict(x_frames=16, y_frames=8, z_frames=8, z_hat_images=4)
+    data.prepare(args, **tiny)
+    before = sorted(os.listdir(str(tmp_path / "synthetic")))
+
+    def full(path, array):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage.np, "save", full)
+    with pytest.raises(UserError, match="cannot write the dataset to .*synthetic: No space left"):
+        data.prepare(args, **tiny)
+    assert os.listdir(str(tmp_path)) == ["synthetic"]        # no temporary folder left
+    assert sorted(os.listdir(str(tmp_path / "synthetic"))) == before
+    assert data.ensure_dataset(args).clips("X").dtype == np.uint8
