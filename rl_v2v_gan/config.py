@@ -53,6 +53,10 @@ def build_parser():
     a("--seed", type=int, default=0)
     # Training (Algorithm 1 and eq. 10).
     a("--learning_rate", type=float, default=1e-4)
+    a("--lr_decay", choices=("none", "linear"), default="none",
+      help="'linear': the learning rate stays constant for the first half of all steps "
+      "(--epochs x --steps_per_epoch) and falls linearly to 0 over the second (CycleGAN's "
+      "schedule); 'none': constant")
     a("--batch_size", type=int, default=4, help="clips per step; m transitions per RL iteration")
     a("--epochs", type=int, default=10, help="total epochs: pre-training, then Algorithm 1")
     a("--pretrain_epochs", type=int, default=None,

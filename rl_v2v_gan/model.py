@@ -89,6 +89,17 @@ def l2(nets, symbols):
     return tf.add_n([getattr(nets, s).regularization_loss() for s in symbols])
 
 
+def learning_rate(cfg, step):
+    """`--learning_rate`, or with `--lr_decay linear` (choice) constant for the
+    first half of the run's `epochs x steps_per_epoch` steps and linearly
+    down to 0 at the last."""
+    if cfg.lr_decay == "none":
+        return tf.constant(cfg.learning_rate)
+    total = float(cfg.epochs * cfg.steps_per_epoch)
+    remaining = 1.0 - tf.cast(step, tf.float32) / total
+    return cfg.learning_rate * tf.clip_by_value(2.0 * remaining, 0.0, 1.0)
+
+
 PHASES = ("pretrain", "rl")
 
 
@@ -114,7 +125,8 @@ class TrainGraph(object):
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
         self.next_epoch = tf.assign_add(self.epoch, 1)
-        adam = lambda name: tf.train.AdamOptimizer(cfg.learning_rate, beta1=0.5, name=name)
+        self.learning_rate = learning_rate(cfg, self.global_step)
+        adam = lambda name: tf.train.AdamOptimizer(self.learning_rate, beta1=0.5, name=name)
         self.opt = {k: adam("Adam_" + k) for k in ("G", "D", "Q", "mu")}
         self.preview_input = tf.placeholder(tf.float32, self.clip_shape, name="preview_x")
         with tf.name_scope("preview"):

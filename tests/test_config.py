@@ -48,3 +48,18 @@ def test_save_config_round_trips_without_runtime_keys(tmp_path):
     assert saved == config.load_config(str(tmp_path)) == config.to_dict(args)
     assert not set(config.RUNTIME_KEYS) & set(saved)
     assert [p.name for p in tmp_path.iterdir()] == [config.CONFIG_FILE]
+
+
+def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
+    from rl_v2v_gan.model import learning_rate
+    from rl_v2v_gan.tf_compat import tf
+    args = parse("--epochs", "4", "--steps_per_epoch", "25",
+                 "--learning_rate", "0.001", "--lr_decay", "linear")
+    with tf.Graph().as_default():
+        step = tf.placeholder(tf.int64, [])
+        lr = learning_rate(args, step)
+        constant = learning_rate(parse("--learning_rate", "0.001"), step)
+        with tf.Session() as sess:
+            values = [sess.run(lr, {step: s}) for s in (0, 50, 75, 100, 120)]
+            assert sess.run(constant, {step: 100}) == pytest.approx(1e-3)
+    assert values == pytest.approx([1e-3, 1e-3, 5e-4, 0.0, 0.0])
