@@ -89,6 +89,9 @@ def build_parser():
     a("--lambda_v", type=float, default=1.0, help="video loss weight, eq. (10)")
     a("--lambda_rr", type=float, default=0.1, help="recurrent loss weight (both domains)")
     a("--lambda_rc", type=float, default=0.1, help="recycle loss weight (both domains)")
+    a("--lambda_id", type=float, default=0.0,
+      help="identity term (not in the paper; CycleGAN's): ||y - G_Y(y)||^2 + ||x - G_X(x)||^2 "
+      "in pre-training, so the generators keep what needs no change; 0 = off")
     a("--lambda_rx", type=float, default=None, help="L_rr^X weight (default lambda_rr)")
     a("--lambda_ry", type=float, default=None, help="L_rr^Y weight (default lambda_rr)")
     a("--lambda_rcx", type=float, default=None, help="L_rc^X weight (default lambda_rc)")
@@ -156,6 +159,8 @@ def validate(args):
     if args.reversed_negatives == "on" and args.frame_terms != "prefix":
         raise UserError("--reversed_negatives on needs --frame_terms prefix (a frame judged "
                         "alone has no place in time)")
+    if args.lambda_id < 0:
+        raise UserError("--lambda_id must be >= 0 (0 = off), got %s" % args.lambda_id)
     if args.critic_warmup < 0:
         raise UserError("--critic_warmup must be >= 0, got %d" % args.critic_warmup)
     if args.eval_every < 0:

@@ -131,6 +131,13 @@ def L_rc(clip, t, back, frames="next"):
     return masked_mean(error, tf.sequence_mask(t + 1, error.shape[1], tf.float32))
 
 
+def L_id(clip, translated):
+    """Identity term (choice, not in the paper; CycleGAN, Zhu et al. 2017 §5.2):
+    mean ||v - G(v)||^2 for clips v already in G's output domain, so G keeps
+    what needs no change (object colours). `--lambda_id` weighs it, 0 = off."""
+    return tf.reduce_mean(tf.square(clip - translated))
+
+
 def L_vX(d_x_real, d_x_fake, form="nonsaturating"):
     """Video loss of X, eq. (8): log D_X(x) + log(1 - D_X(G_X(y))) + log(1 - D_X(G_X(z))).
 
@@ -152,12 +159,14 @@ def L_vY(d_y_real, d_y_style, d_y_fake, form="nonsaturating"):
 
 
 WEIGHT_OF = {"L_g_X": None, "L_g_Y": None, "L_rr_X": "lambda_rx", "L_rr_Y": "lambda_ry",
-             "L_rc_X": "lambda_rcx", "L_rc_Y": "lambda_rcy", "L_v": "lambda_v"}
+             "L_rc_X": "lambda_rcx", "L_rc_Y": "lambda_rcy", "L_v": "lambda_v",
+             "L_id_X": "lambda_id", "L_id_Y": "lambda_id"}
 
 
 def total(terms, weights):
     """Weighted total of eq. (10): L_g^X + L_g^Y + lambda_rx L_rr^X + lambda_ry L_rr^Y
-    + lambda_rcx L_rc^X + lambda_rcy L_rc^Y + lambda_v L_v.
+    + lambda_rcx L_rc^X + lambda_rcy L_rc^Y + lambda_v L_v (+ lambda_id (L_id^X + L_id^Y),
+    choice).
 
     terms: dict with (some of) the scalars `L_g_X, L_g_Y, L_rr_X, L_rr_Y,
     L_rc_X, L_rc_Y, L_v`, missing ones count as 0 (a part of the sum);

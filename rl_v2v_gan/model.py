@@ -201,9 +201,10 @@ class TrainGraph(object):
 
         # (choice) Each discriminator sees real and translated inputs in one
         # call (one batch-norm batch); see `judge` for how frames are read.
-        # (choice) The recycle calls (networks on translated clips) do not
-        # update batch-norm moving averages: those are for the real inputs
-        # eval and translate feed.
+        # (choice) The recycle and identity calls (networks on translated
+        # clips, or on clips of their own output domain) do not update
+        # batch-norm moving averages: those are for the inputs eval and
+        # translate feed.
         # (choice) --adversarial_d inference: the generators' adversarial terms
         # come from a second, inference-mode D call on the generated clips
         # alone, and D's own call sees them as constants. In the shared
@@ -232,9 +233,11 @@ class TrainGraph(object):
                 lambda fake: losses.L_g_X(frames[:B], fake, form=cfg.gan_loss),
                 lambda fake: losses.L_vX(videos[:B], fake, form=cfg.gan_loss))
             back = recycle_clip(n.G_Y, n.P_X, gx_yz, i["t_yz"], update_stats=False)
-            return part({"L_g_X": g_frame, "L_v": g_video,
-                         "L_rc_Y": losses.L_rc(yz, i["t_yz"], back, cfg.recycle_frames)},
-                        adv.d_loss, video.d_loss)
+            terms = {"L_g_X": g_frame, "L_v": g_video,
+                     "L_rc_Y": losses.L_rc(yz, i["t_yz"], back, cfg.recycle_frames)}
+            if cfg.lambda_id:
+                terms["L_id_X"] = losses.L_id(x, n.G_X(x, update_stats=False))
+            return part(terms, adv.d_loss, video.d_loss)
 
         def x_to_y():
             gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
@@ -262,9 +265,11 @@ class TrainGraph(object):
                 d_frame += losses.bce(steps[n_yz + B:, :, 0], 0.0, form=cfg.gan_loss)
                 d_video += losses.bce(videos[n_yz + B:, 0], 0.0, form=cfg.gan_loss)
             back = recycle_clip(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)
-            return part({"L_g_Y": g_frame, "L_v": g_video,
-                         "L_rc_X": losses.L_rc(x, i["t_x"], back, cfg.recycle_frames)},
-                        d_frame, d_video)
+            terms = {"L_g_Y": g_frame, "L_v": g_video,
+                     "L_rc_X": losses.L_rc(x, i["t_x"], back, cfg.recycle_frames)}
+            if cfg.lambda_id:
+                terms["L_id_Y"] = losses.L_id(y, n.G_Y(y, update_stats=False))  # not Z
+            return part(terms, d_frame, d_video)
 
         def recurrent():
             out = part({"L_rr_X": losses.L_rr(x, n.P_X(x)), "L_rr_Y": losses.L_rr(yz, n.P_Y(yz))})

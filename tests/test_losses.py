@@ -86,11 +86,20 @@ def test_L_vX_eq8_and_L_vY_eq9(graph):
 
 
 def test_total_eq10_weights(graph):
-    names = ["L_g_X", "L_g_Y", "L_rr_X", "L_rr_Y", "L_rc_X", "L_rc_Y", "L_v"]
+    names = ["L_g_X", "L_g_Y", "L_rr_X", "L_rr_Y", "L_rc_X", "L_rc_Y", "L_v", "L_id_X", "L_id_Y"]
     terms = {n: c(float(i + 1)) for i, n in enumerate(names)}
-    weights = dict(lambda_rx=0.1, lambda_ry=0.2, lambda_rcx=0.3, lambda_rcy=0.4, lambda_v=2.0)
+    weights = dict(lambda_rx=0.1, lambda_ry=0.2, lambda_rcx=0.3, lambda_rcy=0.4, lambda_v=2.0,
+                   lambda_id=0.5)
     value = run(losses.total(terms, weights))
-    assert value == pytest.approx(1 + 2 + 0.1 * 3 + 0.2 * 4 + 0.3 * 5 + 0.4 * 6 + 2.0 * 7)
+    assert value == pytest.approx(1 + 2 + 0.1 * 3 + 0.2 * 4 + 0.3 * 5 + 0.4 * 6 + 2.0 * 7
+                                  + 0.5 * (8 + 9))
+
+
+def test_L_id_is_the_mean_squared_change(graph):
+    clip = np.zeros((2, 3, 2, 2, 3), np.float32)
+    out = clip.copy()
+    out[1, 2] = 0.5
+    assert run(losses.L_id(c(clip), c(out))) == pytest.approx(0.25 * 12 / clip.size)
 
 
 def test_adversarial_losses_are_stable_for_large_logits(graph):
