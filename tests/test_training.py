@@ -169,14 +169,14 @@ def test_kill_9_leaves_a_loadable_checkpoint_and_the_same_command_resumes(tmp_pa
 
 def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     train = ["--mode", "train", "--epochs", "1", "--rl_epochs", "0", "--steps_per_epoch",
-             "1000"] + _args(tmp_path)
+             "1000", "--eval_every", "2"] + _args(tmp_path)
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py")] + train,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     ckpt = str(tmp_path / "ckpt")
     deadline = time.time() + 240
-    while time.time() < deadline and not os.path.isdir(os.path.join(ckpt, "logs")):
+    while time.time() < deadline and proc.poll() is None and not os.path.isfile(
+            os.path.join(ckpt, monitor.CSV_FILE)):         # written after step 2
         time.sleep(0.2)
-    time.sleep(8.0)                                    # a few steps into the epoch
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, stderr
