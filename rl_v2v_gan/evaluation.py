@@ -157,6 +157,10 @@ class Stream(object):
         self.output, self.carry = generators.outputs[direction], generators.carries[direction]
         self.state = None
 
+    def reset(self):
+        """The next window starts from zero states (a new video)."""
+        self.state = None
+
     def __call__(self, window):
         feed = {self.clips: np.asarray(window, np.float32)[None]}
         if self.state is not None:
@@ -320,7 +324,7 @@ def translate_windows(generators, windows, direction="x2y", state="carry"):
         clip = data.to_float(resize_frames(frames, H, W))
         clip = np.concatenate([clip, np.repeat(clip[-1:], T - n, axis=0)])
         if state == "reset":
-            stream.state = None
+            stream.reset()
         yield resize_frames(data.to_uint8(stream(clip)[:n]), h, w)
 
 
