@@ -104,14 +104,13 @@ class StateCarry(object):
         self.initial, self.final = [], []
 
     def recurrence(self, x, w, b):
-        _, T, H, W, C = static_shape(x, 5)
+        _, _, H, W, C = static_shape(x, 5)
         F = static_shape(w, 4)[-1] // 4
         zeros = tf.zeros(tf.stack([tf.shape(x)[0], H, W, F]))
         state = tuple(tf.placeholder_with_default(zeros, [None, H, W, F], name=name)
                       for name in ("c_0", "h_0"))
         xs = tf.transpose(x, [1, 0, 2, 3, 4])                         # time-major
-        gates = tf.reshape(tf.nn.bias_add(_conv(tf.reshape(xs, [-1, H, W, C]), w[:, :, :C]), b),
-                           [T, -1, H, W, 4 * F])
+        gates = _input_gates(xs, w[:, :, :C], b)
         cs, hs = tf.scan(lambda s, g: _cell(s[0], g + _conv(s[1], w[:, :, C:])), gates,
                          initializer=state)
         self.initial.append(state)
@@ -121,6 +120,14 @@ class StateCarry(object):
 
 def _conv(x, w):
     return tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
+
+
+def _input_gates(xs, w_x, b):
+    """The input part of every step's gate pre-activations, one convolution
+    over all T frames: time-major `[T, B, H, W, C]` => `[T, B, H, W, 4F]`."""
+    T, _, H, W, C = xs.shape.as_list()
+    g = tf.nn.bias_add(_conv(tf.reshape(xs, [-1, H, W, C]), w_x), b)
+    return tf.reshape(g, [T, -1, H, W, g.shape[-1]])
 
 
 def _gates(g):
@@ -176,8 +183,7 @@ def _recurrence(x, w, b):
     def recurrence(xs, w, b):
         """xs: the time-major input `[T, B, H, W, C]`; returns time-major h."""
         w_x, w_h = w[:, :, :C], w[:, :, C:]
-        gates = tf.reshape(tf.nn.bias_add(_conv(tf.reshape(xs, [-1, H, W, C]), w_x), b),
-                           [T, -1, H, W, 4 * F])
+        gates = _input_gates(xs, w_x, b)
         c1, h1 = _cell(None, gates[0])
         cs, hs = tf.scan(lambda state, g: _cell(state[0], g + _conv(state[1], w_h)),
                          gates[1:], initializer=(c1, h1))
