@@ -92,8 +92,8 @@ def time_calls(call, warmup, steps):
 
 
 def session_config(grappler):
-    from rl_v2v_gan import training
-    return training.session_config(argparse.Namespace(num_gpus=1, grappler=grappler))
+    from rl_v2v_gan.tf_compat import session_config
+    return session_config(grappler=grappler)
 
 
 def measure_peak(spec):

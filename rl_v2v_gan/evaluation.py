@@ -37,8 +37,6 @@ Translating a video of any size (`translate`):
 """
 import json
 import os
-import shutil
-import tempfile
 import time
 
 import cv2
@@ -47,10 +45,9 @@ from tqdm import tqdm
 
 from . import checkpoints, config, data, metrics, ops, video_io
 from .errors import UserError
-from .files import atomic_write
+from .files import atomic_path, atomic_write
 from .networks import build_networks
-from .tf_compat import OwnsSession, tf
-from .training import session_config
+from .tf_compat import OwnsSession, session_config, tf
 
 GENERATORS = ("G_X", "G_Y")
 # --direction => the generator that translates that way (G_Y outputs domain Y).
@@ -104,7 +101,8 @@ class Generators(OwnsSession):
         self.batch_size = args.batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():
-            nets = build_networks(args.filters, 0.0, symbols=GENERATORS, model=args.model)
+            nets = build_networks(args.filters, 0.0, symbols=GENERATORS, model=args.model,
+                                  g_norm=args.g_norm)
             self.clips = tf.placeholder(tf.float32, [None] + self.shape, name="clips")
             self.outputs, self.carries = {}, {}
             for direction, symbol in sorted(DIRECTIONS.items()):
@@ -116,7 +114,7 @@ class Generators(OwnsSession):
             saver, _ = checkpoints.restorer(path, self.variables, required=self.variables)
             # Writes the export bundle; relative paths in its `checkpoint` index.
             self.saver = tf.train.Saver(self.variables, save_relative_paths=True)
-            self.session = tf.Session(graph=self.graph, config=session_config(args))
+            self.session = tf.Session(graph=self.graph, config=session_config(args.num_gpus, args.grappler))
             try:
                 checkpoints.restore(saver, self.session, path)
             except UserError:
@@ -398,14 +396,7 @@ def export(args):
     if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
         raise UserError("--export_dir %s exists and is not empty: remove it or choose another"
                         % args.export_dir)
-    parent = os.path.dirname(out)
-    try:
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".", dir=parent)
-    except OSError as e:
-        raise UserError("--export_dir %s: cannot write there (%s)" % (args.export_dir,
-                                                                       e.strerror or e))
-    try:
+    with atomic_path(out, folder=True) as tmp:
         with load_generators(args) as generators:
             prefix = generators.saver.save(
                 generators.session, os.path.join(tmp, os.path.basename(generators.path)),
@@ -416,13 +407,6 @@ def export(args):
         else:
             saved["exported_from"] = os.path.abspath(generators.path)
             _write_json(os.path.join(tmp, config.CONFIG_FILE), saved)
-        os.chmod(tmp, 0o755)
-        if os.path.isdir(out):
-            os.rmdir(out)  # empty, checked above
-        os.rename(tmp, out)
-    finally:
-        if os.path.isdir(tmp):
-            shutil.rmtree(tmp)
     bundle = [os.path.join(out, f) for f in os.listdir(out)]
     full = _size(checkpoint_files(generators.path))
     size = _size(bundle)

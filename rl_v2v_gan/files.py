@@ -1,15 +1,17 @@
 """Writing files so that a failure never leaves one half-written.
 
-Every file the package writes (config.json, metrics.json, eval.csv, ...)
-goes through `atomic_write`: the content is written to a temporary file with
-a unique name in the same folder and renamed over the target, so readers see
-the old file or the new one, never a part; the temporary file is removed on
-any failure and the error names the file.
+Every file or folder the package writes (config.json, eval.csv, videos,
+prepared datasets, exports, ...) goes through `atomic_path` (or
+`atomic_write` for content in memory): it is written under a temporary name
+unique in the same folder and renamed over the target, so readers see the
+old one or the new one, never a part; the temporary name is removed on any
+failure and the error names the target.
 
 `locked` keeps two processes from training into the same folder at once.
 """
 import contextlib
 import os
+import shutil
 import tempfile
 
 from .errors import UserError
@@ -22,24 +24,64 @@ except ImportError:          # not POSIX: no locking
 LOCK_FILE = ".lock"
 
 
-def atomic_write(path, content, mode="w"):
-    """Write `content` (str, or bytes with mode "wb") to `path` atomically."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = None
+@contextlib.contextmanager
+def atomic_path(path, folder=False):
+    """Yield a temporary path beside `path` (a file, or with `folder` an empty
+    folder) and rename it to `path` when the block succeeds.
+
+    The temporary name is unique and hidden (`.<name>.<random><extension>`);
+    on any failure it is removed and an existing `path` is left as it was. A
+    folder replaces an existing `path` by moving the old one aside first and
+    deleting it after. A folder or file that cannot be created is a UserError
+    naming `path`.
+    """
+    parent = os.path.dirname(os.path.abspath(path))
+    base, extension = os.path.splitext(os.path.basename(path))
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                                   dir=folder)
-        with os.fdopen(fd, mode) as f:
-            f.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        tmp = None
+        os.makedirs(parent, exist_ok=True)
+        if folder:
+            tmp = tempfile.mkdtemp(prefix=".%s." % base, suffix=extension, dir=parent)
+        else:
+            fd, tmp = tempfile.mkstemp(prefix=".%s." % base, suffix=extension, dir=parent)
+            os.close(fd)
     except OSError as e:
         raise UserError("cannot write %s: %s" % (path, e.strerror or e))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755 if folder else 0o644)
+        if folder:
+            _swap_in(tmp, path)
+        else:
+            os.replace(tmp, path)
     finally:
-        if tmp is not None and os.path.exists(tmp):
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp)
+        elif os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _swap_in(tmp, path):
+    """Rename folder `tmp` to `path`, moving an old `path` aside first and deleting it after."""
+    old = tmp + ".old"
+    if os.path.exists(path):
+        os.rename(path, old)
+    try:
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(old):
+            os.rename(old, path)
+        raise
+    if os.path.exists(old):
+        shutil.rmtree(old)
+
+
+def atomic_write(path, content, mode="w"):
+    """Write `content` (str, or bytes with mode "wb") to `path` atomically."""
+    try:
+        with atomic_path(path) as tmp, open(tmp, mode) as f:
+            f.write(content)
+    except OSError as e:
+        raise UserError("cannot write %s: %s" % (path, e.strerror or e))
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from tqdm import tqdm
 
 from .errors import UserError
+from .files import atomic_path
 from .tf_compat import OwnsSession, tf
 
 Scores = collections.namedtuple("Scores", "per_frame mean")
@@ -80,7 +81,7 @@ def find_inception_graph(path=None, download=True, url=INCEPTION_URL):
         try:
             _download_inception(url, cached)
             return cached
-        except (OSError, tarfile.TarError, KeyError) as e:  # URLError and timeouts are OSErrors
+        except (OSError, UserError, tarfile.TarError, KeyError) as e:  # URLError and timeouts are OSErrors
             reason = "not in the cache and the download from %s failed (%s)" % (url, e)
     raise InceptionUnavailable(_missing_message(cached, reason))
 
@@ -96,9 +97,7 @@ def _missing_message(looked_at, reason):
 
 def _download_inception(url, dest):
     """Fetches the tarball at `url` and extracts its `INCEPTION_FILE` to `dest`."""
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    partial = dest + ".partial"
-    with tempfile.TemporaryFile() as archive:
+    with tempfile.TemporaryFile() as archive, atomic_path(dest) as partial:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
             shutil.copyfileobj(response, archive)
         archive.seek(0)
@@ -109,7 +108,6 @@ def _download_inception(url, dest):
                 raise KeyError("%s is not in the archive" % INCEPTION_FILE)
             with tar.extractfile(members[0]) as src, open(partial, "wb") as out:
                 shutil.copyfileobj(src, out)
-    os.replace(partial, dest)
 
 
 def _import_graph_def(graph_def, **kwargs):

@@ -12,6 +12,16 @@ tf.logging.set_verbosity(tf.logging.ERROR)
 tf.disable_v2_behavior()
 
 
+def session_config(devices=1, grappler="on"):
+    """Session settings: `devices` virtual CPU devices (CPU towers), soft
+    placement, and Grappler (TensorFlow's graph optimizer) "on" or "off"."""
+    config = tf.ConfigProto(allow_soft_placement=True)
+    if devices > 1:
+        config.device_count["CPU"] = devices
+    if grappler == "off":
+        config.graph_options.rewrite_options.disable_meta_optimizer = True
+    return config
+
 
 class OwnsSession(object):
     """Base of objects that own a `self.session`: `close()` it, or use the
@@ -27,4 +37,4 @@ class OwnsSession(object):
         self.close()
 
 
-__all__ = ["tf", "OwnsSession"]
+__all__ = ["tf", "OwnsSession", "session_config"]

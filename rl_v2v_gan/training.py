@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from . import checkpoints, data, distributed, monitor, parallel
+from . import checkpoints, data, distributed, monitor, parallel, tf_compat
 from .config import ARCH_KEYS, CONFIG_FILE, load_config, save_config
 from .errors import UserError
 from .files import locked
@@ -27,16 +27,10 @@ SHOWN = {"pretrain": ("G_loss", "D_loss", "L_v"), "rl": ("reward", "critic_td", 
 
 
 def session_config(args, cluster=None):
-    """Session settings: virtual CPU devices for CPU towers; Grappler switch;
-    in a cluster, only the parameter servers and this worker."""
-    config = tf.ConfigProto(allow_soft_placement=True)
-    if cluster is not None:
-        distributed.restrict(config, cluster)
-    if args.num_gpus > 1:
-        config.device_count["CPU"] = args.num_gpus
-    if args.grappler == "off":
-        config.graph_options.rewrite_options.disable_meta_optimizer = True
-    return config
+    """`tf_compat.session_config` from the flags; in a cluster, restricted to
+    the parameter servers and this worker."""
+    config = tf_compat.session_config(args.num_gpus, args.grappler)
+    return distributed.restrict(config, cluster) if cluster is not None else config
 
 
 def check_checkpoint_dir(args):

@@ -17,7 +17,6 @@ writes a whole array; `write_gif` uses Pillow.
 import contextlib
 import os
 import re
-import tempfile
 
 # Silence FFmpeg's own log lines (e.g. "moov atom not found"): decoding
 # failures are reported as one UserError instead. Read at the first capture.
@@ -27,7 +26,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .errors import UserError  # noqa: E402
-from .files import atomic_write  # noqa: E402
+from .files import atomic_path, atomic_write  # noqa: E402
 
 try:  # optional: the ffmpeg binary that writes browser-playable H.264
     import imageio_ffmpeg
@@ -237,30 +236,6 @@ def resize_center_crop(frames, H, W):
 
 # ----------------------------------------------------------------------------
 # Writing
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside `path` (same extension); rename it to `path` on success.
-
-    On any failure the temporary file is removed and an existing `path` is
-    left as it was.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    base, extension = os.path.splitext(os.path.basename(path))
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % base, suffix=extension, dir=folder)
-    except OSError as e:
-        raise UserError("cannot write %s: %s" % (path, e.strerror or e))
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
 
 def _check_frames(frames):
     frames = np.asarray(frames)

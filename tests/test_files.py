@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 from rl_v2v_gan.errors import UserError
-from rl_v2v_gan.files import LOCK_FILE, atomic_write, locked
+from rl_v2v_gan.files import LOCK_FILE, atomic_path, atomic_write, locked
 
 
 def test_atomic_write_replaces_whole_files_and_leaves_no_temporary(tmp_path):
@@ -33,6 +33,35 @@ def test_atomic_write_failure_keeps_the_old_file_and_names_it(tmp_path):
     assert os.listdir(str(tmp_path)) == ["a.txt"]
     with pytest.raises(UserError, match="a.txt/b.txt"):
         atomic_write(os.path.join(path, "b.txt"), "x")   # a file is not a folder
+
+
+def test_atomic_path_keeps_old_file_on_failure(tmp_path):
+    path = tmp_path / "out.gif"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(str(path)) as tmp:
+            assert tmp.endswith(".gif") and os.path.dirname(tmp) == str(tmp_path)
+            open(tmp, "wb").write(b"half")
+            raise RuntimeError("interrupted")
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.gif"]
+    with atomic_path(str(path)) as tmp:
+        open(tmp, "wb").write(b"new")
+    assert path.read_bytes() == b"new" and os.listdir(tmp_path) == ["out.gif"]
+
+
+def test_atomic_path_folder_replaces_the_old_folder_whole_or_not_at_all(tmp_path):
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(str(out), folder=True) as tmp:
+            assert os.path.isdir(tmp) and not os.listdir(tmp)
+            open(os.path.join(tmp, "new.txt"), "w").write("half")
+            raise RuntimeError("interrupted")
+    assert os.listdir(str(out)) == ["old.txt"] and os.listdir(str(tmp_path)) == ["bundle"]
+    with atomic_path(str(out), folder=True) as tmp:
+        open(os.path.join(tmp, "new.txt"), "w").write("new")
+    assert os.listdir(str(out)) == ["new.txt"] and os.listdir(str(tmp_path)) == ["bundle"]
 
 
 def test_lock_refuses_a_second_holder_and_names_it(tmp_path):

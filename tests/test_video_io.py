@@ -100,20 +100,6 @@ def test_write_video_rejects_bad_frames_and_keeps_old_file(tmp_path):
     assert path.read_bytes() == b"old"
 
 
-def test_atomic_path_keeps_old_file_on_failure(tmp_path):
-    path = tmp_path / "out.gif"
-    path.write_bytes(b"old")
-    with pytest.raises(RuntimeError):
-        with video_io.atomic_path(str(path)) as tmp:
-            assert tmp.endswith(".gif") and os.path.dirname(tmp) == str(tmp_path)
-            open(tmp, "wb").write(b"half")
-            raise RuntimeError("interrupted")
-    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.gif"]
-    with video_io.atomic_path(str(path)) as tmp:
-        open(tmp, "wb").write(b"new")
-    assert path.read_bytes() == b"new" and os.listdir(tmp_path) == ["out.gif"]
-
-
 def test_atomic_path_unwritable_folder_is_user_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")

@@ -18,12 +18,11 @@ an interrupted or failed run leaves the previous dataset as it was.
 import json
 import os
 import re
-import shutil
-import tempfile
 
 import numpy as np
 
 from ..errors import UserError
+from ..files import atomic_path
 
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
@@ -73,10 +72,7 @@ def _write(root, splits, meta):
     for domain, train in splits["train"].items():
         arrays[array_name(domain, "train")] = train
         arrays[array_name(domain, "test")] = splits["test"].get(domain, train[:0])
-    parent, name = os.path.split(os.path.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % name, dir=parent)
-    try:
+    with atomic_path(root, folder=True) as tmp:
         meta = dict(meta, version=FORMAT_VERSION,
                     arrays={k: list(a.shape) for k, a in sorted(arrays.items())},
                     counts={k: len(a) for k, a in sorted(arrays.items())})
@@ -85,12 +81,7 @@ def _write(root, splits, meta):
             np.save(os.path.join(tmp, key + ".npy"), array)
         with open(os.path.join(tmp, META_FILE), "w") as f:
             f.write(_to_json(meta))
-        os.chmod(tmp, 0o755)
         size = folder_size(tmp)
-        _swap_in(tmp, root)
-    finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp)
     return size
 
 
@@ -101,21 +92,6 @@ def _to_json(meta):
     """
     text = json.dumps(meta, indent=1, sort_keys=True)
     return re.sub(r"\[\n[-\d.,\s]*\]", lambda m: re.sub(r"\s+", "", m.group()), text) + "\n"
-
-
-def _swap_in(tmp, root):
-    """Rename `tmp` to `root`, moving an old `root` aside first and deleting it after."""
-    old = tmp + ".old"
-    if os.path.exists(root):
-        os.rename(root, old)
-    try:
-        os.rename(tmp, root)
-    except BaseException:
-        if os.path.exists(old):
-            os.rename(old, root)
-        raise
-    if os.path.exists(old):
-        shutil.rmtree(old)
 
 
 def folder_size(folder):
