@@ -360,13 +360,6 @@ def test_sampler_frames_cover_all_domains(tiny):
     assert None not in seen and set(seen) == {"X", "Y", "Z", "Z_hat"}
 
 
-def test_prefix_lengths(tiny):
-    lengths = data.Sampler(tiny, seed=0).prefix_lengths(200, 1, 3)
-    assert lengths.dtype == np.int32 and sorted(set(lengths.tolist())) == [1, 2, 3]
-    with pytest.raises(ValueError):
-        data.Sampler(tiny).prefix_lengths(2, 3, 1)
-
-
 def test_test_split_sampler(tiny):
     sampler = data.Sampler(tiny, seed=0, split="test")
     assert sampler.clips("X", 2).shape == (2, 4, 32, 32, 3)

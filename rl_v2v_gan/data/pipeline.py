@@ -68,12 +68,6 @@ class Sampler(object):
         """float32 [batch, H, W, 3]: random target-style images Ẑ."""
         return to_float(self._images[self._indices(len(self._images), batch, "Z_hat images")])
 
-    def prefix_lengths(self, batch, low, high):
-        """int32 [batch]: prefix lengths p drawn uniformly from low..high (inclusive)."""
-        if not 0 < low <= high:
-            raise ValueError("need 0 < low <= high, got %d, %d" % (low, high))
-        return self.rng.randint(low, high + 1, size=batch).astype(np.int32)
-
     def videos(self):
         """[(domain, index)] for every clip of X, Y and Z in this split (Algorithm 1's υ)."""
         return [(d, i) for d in VIDEO_DOMAINS for i in range(len(self._clips[d]))]
