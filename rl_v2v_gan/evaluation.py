@@ -101,8 +101,7 @@ class Generators(OwnsSession):
         self.batch_size = args.batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():
-            nets = build_networks(args.filters, 0.0, symbols=GENERATORS, model=args.model,
-                                  g_norm=args.g_norm)
+            nets = build_networks(args.filters, 0.0, symbols=GENERATORS, model=args.model)
             self.clips = tf.placeholder(tf.float32, [None] + self.shape, name="clips")
             self.outputs, self.carries = {}, {}
             for direction, symbol in sorted(DIRECTIONS.items()):
