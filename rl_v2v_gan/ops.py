@@ -97,7 +97,7 @@ class StateCarry(object):
     placeholders that default to zeros (`initial`, in build order) and
     exposes its last `(c_T, h_T)` (`final`): feeding one window's final
     values as the next window's initial ones gives exactly the outputs of
-    one causal pass over the two windows. Forward only (plain `tf.scan`).
+    one causal pass over the two windows. Forward only.
     """
 
     def __init__(self):
@@ -109,25 +109,33 @@ class StateCarry(object):
         zeros = tf.zeros(tf.stack([tf.shape(x)[0], H, W, F]))
         state = tuple(tf.placeholder_with_default(zeros, [None, H, W, F], name=name)
                       for name in ("c_0", "h_0"))
-        xs = tf.transpose(x, [1, 0, 2, 3, 4])                         # time-major
-        gates = _input_gates(xs, w[:, :, :C], b)
-        cs, hs = tf.scan(lambda s, g: _cell(s[0], g + _conv(s[1], w[:, :, C:])), gates,
-                         initializer=state)
+        cs, hs = _unroll(_input_gates(x, w[:, :, :C], b), w[:, :, C:], state)
         self.initial.append(state)
         self.final.append((cs[-1], hs[-1]))
-        return tf.transpose(hs, [1, 0, 2, 3, 4])
+        return tf.stack(hs, axis=1)
 
 
 def _conv(x, w):
     return tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
 
 
-def _input_gates(xs, w_x, b):
+def _input_gates(x, w_x, b):
     """The input part of every step's gate pre-activations, one convolution
-    over all T frames: time-major `[T, B, H, W, C]` => `[T, B, H, W, 4F]`."""
-    T, _, H, W, C = xs.shape.as_list()
-    g = tf.nn.bias_add(_conv(tf.reshape(xs, [-1, H, W, C]), w_x), b)
-    return tf.reshape(g, [T, -1, H, W, g.shape[-1]])
+    over all T frames: `[B, T, H, W, C]` => T tensors `[B, H, W, 4F]`."""
+    x_bt, T = merge_time(x)
+    return tf.unstack(split_time(tf.nn.bias_add(_conv(x_bt, w_x), b), T), axis=1)
+
+
+def _unroll(gates, w_h, state=(None, None)):
+    """The recurrence over steps with input pre-activations `gates` (a list
+    over t) and hidden kernel `w_h`, from `state` = (c_0, h_0) (None: zeros,
+    the first step then needs no hidden convolution) => lists `cs`, `hs`."""
+    (c, h), cs, hs = state, [], []
+    for g in gates:
+        c, h = _cell(c, g if h is None else g + _conv(h, w_h))
+        cs.append(c)
+        hs.append(h)
+    return cs, hs
 
 
 def _gates(g):
@@ -145,77 +153,64 @@ def _cell(c_prev, g):
 
 def _cell_backward(g, c_prev, c, dh, dc):
     """Backward of `_cell`: from dL/dh_t (dh) and the dL/dc_t carried from step
-    t + 1 (dc), the pre-activation gradient dL/dg_t and dL/dc_{t-1}."""
+    t + 1 (dc, None: 0), the pre-activation gradient dL/dg_t and dL/dc_{t-1}.
+    `SigmoidGrad(y, d)` = d y (1 - y) and `TanhGrad(y, d)` = d (1 - y²), one
+    kernel each."""
     si, sf, so, tu = _gates(g)
     tc = tf.tanh(c)
-    dc += dh * so * (1.0 - tc * tc)
-    df = tf.zeros_like(dc) if c_prev is None else dc * c_prev * sf * (1.0 - sf)
-    dg = tf.concat([dc * tu * si * (1.0 - si), df,
-                    dh * tc * so * (1.0 - so), dc * si * (1.0 - tu * tu)], axis=-1)
+    dc_t = tf.raw_ops.TanhGrad(y=tc, dy=dh * so)
+    dc = dc_t if dc is None else dc_t + dc
+    df = tf.zeros_like(dc) if c_prev is None else tf.raw_ops.SigmoidGrad(y=sf, dy=dc * c_prev)
+    dg = tf.concat([tf.raw_ops.SigmoidGrad(y=si, dy=dc * tu), df,
+                    tf.raw_ops.SigmoidGrad(y=so, dy=dh * tc),
+                    tf.raw_ops.TanhGrad(y=tu, dy=dc * si)], axis=-1)
     return dg, dc * sf
 
 
 def _recurrence(x, w, b):
     """ConvLSTM outputs `h_1..h_T` `[B, T, H, W, F]` of input `x` `[B, T, H, W, C]`,
-    kernel `w` `[k, k, C + F, 4F]` and bias `b`.
+    kernel `w` `[k, k, C + F, 4F]` and bias `b`, from zero states.
 
     Forward: the input half of the kernel is applied to all T frames in one
-    convolution (on the time-major input, so the gate pre-activations come
-    out time-major without a transpose); step 1 has h_0 = 0 (no hidden
-    convolution); steps 2..T run in a `tf.scan`, so the graph does not grow
-    with T.
+    convolution; the T steps are unrolled in the graph (T is static; at the
+    sizes CPU users run a `tf.while_loop`'s per-iteration and build costs
+    outweighed the work: docs/performance.md); step 1 has h_0 = 0 (no hidden
+    convolution).
 
     Backward: hand-written backpropagation through time that keeps only the
     `(c_t, h_t)` of the forward pass (2F channels per step, where automatic
-    differentiation of the scan keeps about 7F: every gate activation and
-    product). Each step recomputes its gates from `[x_t, h_{t-1}]`, and
-    the gradients of `[x_t, h_{t-1}]` and of the kernel are one convolution
-    each with the whole kernel, so no full-sequence buffer of the 4F-channel
-    gate gradients is ever held.
+    differentiation keeps about 7F: every gate activation and product). Each
+    step recomputes its gates from `[x_t, h_{t-1}]`, and the gradients of
+    `[x_t, h_{t-1}]` and of the kernel are one convolution each with the
+    whole kernel, so no full-sequence buffer of the 4F-channel gate gradients
+    is ever held.
     """
     _, T, H, W, C = static_shape(x, 5)
     F = static_shape(w, 4)[-1] // 4
     strides = [1, 1, 1, 1]
-    if T == 1:
-        return _cell(None, tf.nn.bias_add(_conv(merge_time(x)[0], w[:, :, :C]), b))[1][:, None]
 
     @tf.custom_gradient
-    def recurrence(xs, w, b):
-        """xs: the time-major input `[T, B, H, W, C]`; returns time-major h."""
+    def recurrence(x, w, b):
         w_x, w_h = w[:, :, :C], w[:, :, C:]
-        gates = _input_gates(xs, w_x, b)
-        c1, h1 = _cell(None, gates[0])
-        cs, hs = tf.scan(lambda state, g: _cell(state[0], g + _conv(state[1], w_h)),
-                         gates[1:], initializer=(c1, h1))
-        cs, hs = tf.concat([c1[None], cs], 0), tf.concat([h1[None], hs], 0)
+        cs, hs = _unroll(_input_gates(x, w_x, b), w_h)
 
         def backward(dhs):
-            def step(t, dh, dc, dxs, dw, db):                          # t = T-1 .. 1
-                xh = tf.concat([xs[t], hs[t - 1]], -1)                 # [B, H, W, C + F]
-                dg, dc = _cell_backward(tf.nn.bias_add(_conv(xh, w), b), cs[t - 1], cs[t],
-                                        dh + dhs[t], dc)
-                dxh = tf.nn.conv2d_backprop_input(tf.shape(xh), w, dg, strides, "SAME")
-                dw += tf.nn.conv2d_backprop_filter(xh, tf.shape(w), dg, strides, "SAME")
-                return (t - 1, dxh[..., C:], dc, dxs.write(t, dxh[..., :C]), dw,
-                        db + tf.reduce_sum(dg, [0, 1, 2]))
+            xs, dhs = tf.unstack(x, axis=1), tf.unstack(dhs, axis=1)
+            dxs, dws, dbs, dh, dc = [None] * T, [], [], 0.0, None
+            for t in range(T - 1, -1, -1):
+                xh, kernel = (xs[t], w_x) if t == 0 else (tf.concat([xs[t], hs[t - 1]], -1), w)
+                g = tf.nn.bias_add(_conv(xh, kernel), b)
+                dg, dc = _cell_backward(g, cs[t - 1] if t else None, cs[t], dhs[t] + dh, dc)
+                dxh = tf.nn.conv2d_backprop_input(tf.shape(xh), kernel, dg, strides, "SAME")
+                dw = tf.nn.conv2d_backprop_filter(xh, tf.shape(kernel), dg, strides, "SAME")
+                dws.append(dw if t else tf.pad(dw, [[0, 0], [0, 0], [0, F], [0, 0]]))
+                dbs.append(tf.reduce_sum(dg, [0, 1, 2]))
+                dxs[t], dh = (dxh, 0.0) if t == 0 else tf.split(dxh, [C, F], axis=-1)
+            return tf.stack(dxs, axis=1), tf.add_n(dws), tf.add_n(dbs)
 
-            _, dh, dc, dxs, dw, db = tf.while_loop(
-                lambda t, *_: t > 0, step,
-                (tf.constant(T - 1), tf.zeros_like(h1), tf.zeros_like(c1),
-                 tf.TensorArray(tf.float32, T, element_shape=xs.shape[1:]),
-                 tf.zeros_like(w), tf.zeros_like(b)),
-                maximum_iterations=T - 1)
-            g1 = tf.nn.bias_add(_conv(xs[0], w_x), b)                  # step 1: h_0 = 0
-            dg1, _ = _cell_backward(g1, None, cs[0], dh + dhs[0], dc)
-            dx1 = tf.nn.conv2d_backprop_input(tf.shape(xs[0]), w_x, dg1, strides, "SAME")
-            dw_x1 = tf.nn.conv2d_backprop_filter(xs[0], tf.shape(w_x), dg1, strides, "SAME")
-            dw += tf.pad(dw_x1, [[0, 0], [0, 0], [0, F], [0, 0]])
-            return dxs.write(0, dx1).stack(), dw, db + tf.reduce_sum(dg1, [0, 1, 2])
+        return tf.stack(hs, axis=1), backward
 
-        return hs, backward
-
-    hs = recurrence(tf.transpose(x, [1, 0, 2, 3, 4]), w, b)
-    return tf.transpose(hs, [1, 0, 2, 3, 4])
+    return recurrence(x, w, b)
 
 
 # (choice) Decay of the batch-norm moving averages; the paper gives none. With

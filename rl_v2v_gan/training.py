@@ -73,7 +73,7 @@ class Trainer(object):
 
     def __init__(self, args, phase, sampler, interrupt, cluster=None, target="", heldout=None):
         self.args, self.phase, self.sampler, self.interrupt = args, phase, sampler, interrupt
-        self.heldout = heldout
+        self.heldout, self.steps_run = heldout, 0
         self.is_chief = cluster is None or cluster.task_index == 0
         self.graph = tf.Graph()
         with self.graph.as_default(), (distributed.device_setter(cluster) if cluster
@@ -206,6 +206,10 @@ class Trainer(object):
             for n, v in metrics.items():
                 totals[n] = totals.get(n, 0.0) + float(v)
             done += 1
+            if not self.steps_run:    # time to first step (docs/performance.md)
+                tqdm.write("first %s step done %.1f s after the command started"
+                           % (self.phase, time.time() - a.started))
+            self.steps_run += 1
             self._log_scalars(metrics)
             if a.eval_every and self.step % a.eval_every == 0:
                 self.evaluate()
