@@ -346,7 +346,8 @@ def _train(args, cluster, target, is_chief):
             end = args.pretrain_epochs if phase == "pretrain" else args.epochs
             started = time.time()
             trainer = Trainer(args, phase, sampler, interrupt, cluster, target, heldout)
-            print("%s graph ready in %.1f s" % (phase, time.time() - started))
+            print("%s graph ready in %.1f s (%d ops)" % (phase, time.time() - started,
+                                                       len(trainer.graph.get_operations())))
             try:
                 while epoch < end:
                     started = time.time()

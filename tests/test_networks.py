@@ -38,15 +38,26 @@ def test_output_shapes_with_unknown_batch(graph, rng, T):
     assert values["Q_X"].shape == (3,)
 
 
-def test_d_y_has_two_outputs_in_unit_interval_and_q_is_nonnegative(graph, rng):
+def test_d_y_heads_are_two_separate_outputs_and_q_is_relu(graph, rng):
+    """D_Y's logit k (0: target domain, 1: target style) is column k of its last
+    FC layer: each head's gradient reaches its own column only. Q is ReLU'd."""
     nets, clip, action, out = _build_all(4)
-    probs = tf.sigmoid(out["D_Y"])
+    kernel, = [v for v in nets.D_Y.variables() if v.op.name == "D_Y/fc_2/kernel"]
+    grads = [tf.gradients(tf.reduce_sum(out["D_Y"][:, k]), kernel)[0] for k in (0, 1)]
+    relus = {s: out[s].op.inputs[0] for s in ("Q_X", "Q_Y")}   # Q = relu(pre)[:, 0]
+    assert {r.op.type for r in relus.values()} == {"Relu"}
+    q_pre = {s: r.op.inputs[0][:, 0] for s, r in relus.items()}
     feed = {clip: rng.uniform(-1, 1, (8, 4, H, W, 3)), action: rng.uniform(-1, 1, (8, H, W, 3))}
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        p, qx, qy = sess.run([probs, out["Q_X"], out["Q_Y"]], feed)
-    assert p.shape == (8, 2) and ((p > 0) & (p < 1)).all()
-    assert (qx >= 0).all() and (qy >= 0).all()
+        logits, (g0, g1), q, pre = sess.run([out["D_Y"], grads, {s: out[s] for s in q_pre},
+                                             q_pre], feed)
+    assert logits.shape == (8, 2) and not np.allclose(logits[:, 0], logits[:, 1])
+    assert np.abs(g0[:, 0]).max() > 0 and not g0[:, 1].any()
+    assert np.abs(g1[:, 1]).max() > 0 and not g1[:, 0].any()
+    for s in q_pre:
+        np.testing.assert_array_equal(q[s], np.maximum(pre[s], 0.0))
+        assert (q[s] >= 0).all()
 
 
 def test_variable_scopes_are_the_eight_symbols(graph):

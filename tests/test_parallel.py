@@ -171,4 +171,9 @@ def test_two_tower_training_writes_a_checkpoint_that_single_device_eval_loads(tm
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     with open(str(tmp_path / "ckpt" / "metrics.json")) as f:
-        assert isinstance(json.load(f)["metrics"]["ssim"], float)
+        report = json.load(f)
+    assert report["step"] == 2 and report["clips"] == 2    # both steps' towers saved once
+    assert -1.0 <= report["metrics"]["ssim"] <= 1.0 and 0.0 < report["metrics"]["psnr"] < 100.0
+    names = [name for name, _ in tf.train.list_variables(str(tmp_path / "ckpt"))]
+    assert any(n.startswith("G_Y/") for n in names)       # one copy of each variable,
+    assert not any("tower" in n for n in names), names    # shared by the towers
