@@ -17,8 +17,10 @@ from .files import atomic_write
 MODES = ("prepare_data", "train", "eval", "translate", "export")
 DATASETS = ("synthetic", "flower", "city", "custom")
 # Flags that fix the variables of a checkpoint: read back from config.json.
-ARCH_KEYS = ("input_shape", "filters", "model")
+ARCH_KEYS = ("input_shape", "filters", "model", "input_skip")
 CONFIG_FILE = "config.json"
+# Architecture flags added later, with the value a config.json without them means.
+ARCH_BEFORE = {"input_skip": "off"}
 
 
 # Presets set the defaults of a group of flags; flags given explicitly win.
@@ -55,6 +57,9 @@ def build_parser():
       help="widths of the three RPB levels")
     a("--model", choices=("rl_v2v_gan", "frame"), default="rl_v2v_gan",
       help="'frame': the same generator applied frame by frame (T = 1 baseline)")
+    a("--input_skip", choices=("on", "off"), default="off",
+      help="'on' (not in the paper): the generators' and predictors' output layer also reads "
+      "the input frame, so keeping a colour is a linear map; 'off': the paper's Table 1")
     a("--seed", type=int, default=0)
     # Training (Algorithm 1 and eq. 10).
     a("--learning_rate", type=float, default=1e-4)
@@ -266,7 +271,16 @@ def _architecture_problem(key, value):
         return "it must be three positive widths"
     if key == "model" and value not in ("rl_v2v_gan", "frame"):
         return "it must be rl_v2v_gan or frame"
+    if key == "input_skip" and value not in ("on", "off"):
+        return "it must be on or off"
     return None
+
+
+def saved_architecture(saved):
+    """The architecture flags of a loaded config.json: {key: value} (flags added
+    after the file was written take their value from before, `ARCH_BEFORE`)."""
+    values = {k: saved.get(k, ARCH_BEFORE.get(k)) for k in ARCH_KEYS}
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def apply_architecture(args, directory):
@@ -279,10 +293,7 @@ def apply_architecture(args, directory):
     if saved is None:
         return None
     path = os.path.join(directory, CONFIG_FILE)
-    for key in ARCH_KEYS:
-        if key not in saved:
-            continue
-        value = saved[key]
+    for key, value in saved_architecture(saved).items():
         problem = _architecture_problem(key, value)
         if problem:
             raise UserError("%s: %s is %s; %s (fix the file or delete it and pass the "

@@ -101,7 +101,8 @@ class Generators(OwnsSession):
         self.batch_size = args.batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():
-            nets = build_networks(args.filters, 0.0, symbols=GENERATORS, model=args.model)
+            nets = build_networks(args.filters, 0.0, symbols=GENERATORS, model=args.model,
+                                  input_skip=args.input_skip == "on")
             self.clips = tf.placeholder(tf.float32, [None] + self.shape, name="clips")
             self.outputs, self.carries = {}, {}
             for direction, symbol in sorted(DIRECTIONS.items()):

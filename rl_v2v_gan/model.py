@@ -120,7 +120,8 @@ class TrainGraph(object):
         self.T, H, W, C = cfg.input_shape
         self.clip_shape, self.frame_shape = [None, self.T, H, W, C], [None, H, W, C]
         self.nets = build_networks(cfg.filters, cfg.l2, model=cfg.model,
-                                   recompute=cfg.recompute == "on", d_norm=cfg.d_norm)
+                                   recompute=cfg.recompute == "on", d_norm=cfg.d_norm,
+                                   input_skip=cfg.input_skip == "on")
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
@@ -135,13 +136,14 @@ class TrainGraph(object):
             self.pretrain = self._pretrain_step()
             return
         self.targets = build_networks(cfg.filters, prefix="target_", symbols=POLICY + CRITICS,
-                                      model=cfg.model)
+                                      model=cfg.model, input_skip=cfg.input_skip == "on")
         self.collect = {d: self._collect_step(d) for d in DOMAINS}
         self.ddpg, self.critic_warmup = {}, {}
         for d in DOMAINS:
             self.ddpg[d], self.critic_warmup[d] = self._ddpg_step(d)
         self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}
-        target_vars, source_vars = self._target_pairs()
+        self.target_variables, source_vars = self._target_pairs()
+        target_vars = self.target_variables
         self.init_targets = update_target(target_vars, source_vars, 1.0)
         for steps in (self.ddpg, self.critic_warmup):   # θ' ← τθ + (1 - τ)θ' after each update
             for d, step in steps.items():
@@ -176,10 +178,18 @@ class TrainGraph(object):
         return ops, metrics
 
     def _target_pairs(self):
-        """Target variables and their sources, paired by name."""
-        source = {v.op.name: v for v in tf.global_variables()}
-        targets = [v for t in self.targets if t is not None for v in t.variables()]
-        return targets, [source[v.op.name[len("target_"):]] for v in targets]
+        """Target variables and their sources, network by network (μ' with μ,
+        Q' with Q), matched by their names inside the network's scope."""
+        targets, sources = [], []
+        for target, source in zip(self.targets, self.nets):
+            if target is not None:
+                t, s = target.variables_by_name(), source.variables_by_name()
+                if set(t) != set(s):
+                    raise ValueError("%s and %s differ: %s" % (target.name, source.name,
+                                                               sorted(set(t) ^ set(s))))
+                targets += [t[k] for k in sorted(t)]
+                sources += [s[k] for k in sorted(t)]
+        return targets, sources
 
     # -- pre-training on eq. (10) -----------------------------------------
     def _pretrain_parts(self, i):

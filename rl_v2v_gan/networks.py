@@ -51,8 +51,12 @@ def check_video(x, name="clip"):
     return shape
 
 
-def auto_encoder(clip, filters, ctx):
-    """G / P body: `[B, T, H, W, 3] => [B, T, H, W, 3]` in (-1, 1)."""
+def auto_encoder(clip, filters, ctx, input_skip=False):
+    """G / P body: `[B, T, H, W, 3] => [B, T, H, W, 3]` in (-1, 1).
+
+    `input_skip` (choice, `--input_skip on`): the output projection also
+    reads the input frame, so keeping a pixel's colour is one linear map.
+    """
     f1, f2, f3 = filters
     e1, r1 = blocks.RPB(clip, f1, ctx, "RPB_1")    # [B, T, H/2, W/2, f1]; r1: [B, T, H, W, f1]
     e2, r2 = blocks.RPB(e1, f2, ctx, "RPB_2")      # [B, T, H/4, W/4, f2]; r2: [B, T, H/2, W/2, f2]
@@ -62,6 +66,8 @@ def auto_encoder(clip, filters, ctx):
     d3 = blocks.URB(d2, f1, ctx, r1, "URB_3")      # [B, T, H, W, f1]
     h = ops.conv_lstm(d3, 3, regularizer=ctx.regularizer, scope="out_conv_lstm",
                       carry=ctx.carry)                # [B, T, H, W, 3]
+    if input_skip:
+        h = tf.concat([h, clip], axis=-1)            # [B, T, H, W, 6]
     return tf.tanh(ops.conv2d_video(h, 3, 1, ctx.regularizer, scope="out_proj"))
 
 
@@ -136,9 +142,10 @@ class Network(object):
     With `recompute`, training-mode calls are `recomputed`.
     """
 
-    def __init__(self, name, kind, filters, l2, per_frame=False, recompute=False, normalize=True):
+    def __init__(self, name, kind, filters, l2, per_frame=False, recompute=False, normalize=True,
+                 input_skip=False):
         self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
-        self.normalize = normalize
+        self.normalize, self.input_skip = normalize, input_skip
         self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
         self.recompute = recompute
 
@@ -148,7 +155,7 @@ class Network(object):
                            self.regularizer, self.normalize, carry)
         with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True):
             if self.kind == "auto_encoder":
-                return auto_encoder(clip, self.filters, ctx)
+                return auto_encoder(clip, self.filters, ctx, self.input_skip)
             outputs = 1 if self.kind == "critic" or not self.name.endswith("D_Y") else 2
             logits = classifier(clip, self.filters, ctx, lengths, outputs, steps)
             return tf.nn.relu(logits)[:, 0] if self.kind == "critic" else logits
@@ -186,6 +193,10 @@ class Network(object):
         key = tf.GraphKeys.TRAINABLE_VARIABLES if trainable_only else tf.GraphKeys.GLOBAL_VARIABLES
         return tf.get_collection(key, scope=self.name + "/")
 
+    def variables_by_name(self):
+        """{name inside this network's scope: variable}, e.g. "RPB_1/R/conv_lstm/kernel"."""
+        return {v.op.name[len(self.name) + 1:]: v for v in self.variables()}
+
     def regularization_loss(self):
         """Sum of the L2 terms (paper §6.2: 0.001) of this network's weights."""
         return tf.add_n(tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES, scope=self.name + "/")
@@ -198,7 +209,7 @@ KIND = {"G": "auto_encoder", "P": "auto_encoder", "D": "discriminator", "Q": "cr
 
 
 def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan",
-                   recompute=False, d_norm="batch"):
+                   recompute=False, d_norm="batch", input_skip=False):
     """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
 
     `prefix="target_"` gives the DDPG target copies (no L2 term); their
@@ -209,12 +220,13 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
     without batch norm (choice, docs/investigation.md): with batch norm, D's output
     on a batch of real and generated clips is nearly blind to a change that
     moves all generated clips together, and the generators learn little.
+    `input_skip`: see `auto_encoder` (G and P).
     """
     if len(filters) != 3 or min(filters) < 1:
         raise UserError("--filters: need three positive widths, got %s" % (list(filters),))
     return Networks(*[
         Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2,
                 per_frame=(model == "frame" and s[0] == "G"), recompute=recompute,
-                normalize=(d_norm == "batch" or s[0] != "D"))
+                normalize=(d_norm == "batch" or s[0] != "D"), input_skip=input_skip)
         if s in symbols else None
         for s in SYMBOLS])

@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import checkpoints, data, distributed, monitor, parallel, tf_compat
-from .config import ARCH_KEYS, CONFIG_FILE, load_config, save_config
+from .config import load_config, save_config, saved_architecture
 from .errors import UserError
 from .files import locked
 from .model import TrainGraph
@@ -38,7 +38,8 @@ def check_checkpoint_dir(args):
     saved = load_config(args.checkpoint_dir)
     if saved is None:
         return
-    different = [k for k in ARCH_KEYS if k in saved and saved[k] != getattr(args, k)]
+    saved = saved_architecture(saved)
+    different = [k for k, v in saved.items() if v != getattr(args, k)]
     if different and checkpoints.find(args.checkpoint_dir):
         raise UserError("%s holds a model with other %s (%s); use another --checkpoint_dir"
                         % (args.checkpoint_dir, ", ".join("--" + k for k in different),
@@ -110,7 +111,7 @@ class Trainer(object):
             self.sess.run(tf.variables_initializer(fresh))
             print("restored %s%s" % (path, "; initialized fresh: %s" % summarize(fresh)
                                      if fresh else ""))
-        if self.phase == "rl" and any(v.op.name.startswith("target_") for v in fresh):
+        if self.phase == "rl" and set(fresh) & set(self.g.target_variables):
             self.sess.run(self.g.init_targets)    # μ' ← μ, Q' ← Q
         if self.phase == "rl":
             print("replay buffer B starts empty (it is not saved in checkpoints)")

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from rl_v2v_gan import config
+from rl_v2v_gan.errors import UserError
 
 
 def parse(*argv):
@@ -63,3 +64,21 @@ def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
             values = [sess.run(lr, {step: s}) for s in (0, 50, 75, 100, 120)]
             assert sess.run(constant, {step: 100}) == pytest.approx(1e-3)
     assert values == pytest.approx([1e-3, 1e-3, 5e-4, 0.0, 0.0])
+
+
+def test_config_json_from_before_input_skip_means_off(tmp_path):
+    """A checkpoint's config.json written before --input_skip existed is read
+    as the architecture it was trained with (off), even under --preset cpu."""
+    saved = config.parse_args(["--mode", "train", "--input_skip", "on"])
+    config.save_config(saved, str(tmp_path))
+    path = tmp_path / config.CONFIG_FILE
+    old = json.loads(path.read_text())
+    del old["input_skip"]
+    path.write_text(json.dumps(old))
+    args = config.parse_args(["--mode", "translate", "--preset", "cpu", "--input_skip", "on"])
+    with pytest.raises(UserError, match="--input_skip on disagrees"):
+        config.apply_architecture(args, str(tmp_path))
+    args = config.parse_args(["--mode", "translate"])
+    args.input_skip = "on"          # as a preset would set it
+    config.apply_architecture(args, str(tmp_path))
+    assert args.input_skip == "off"

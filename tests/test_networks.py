@@ -219,3 +219,19 @@ def test_d_norm_none_judges_each_clip_on_its_own(graph, rng):
         first = [sess.run([out, normed], {clip: b}) for b in (batch, other)]
     np.testing.assert_allclose(first[0][0][0], first[1][0][0], atol=1e-5)
     assert np.abs(first[0][1][0] - first[1][1][0]).max() > 1e-3
+
+
+def test_input_skip_lets_the_output_layer_copy_each_input_frame(graph, rng):
+    """--input_skip on: out_proj reads [h_t, x_t]; with its h part zero and its
+    x part 2I the generator outputs tanh(2 x_t) for every frame t."""
+    G = build_networks(TINY_FILTERS, input_skip=True).G_Y
+    clip = tf.constant(rng.uniform(-1, 1, (2, 4, H, W, 3)).astype(np.float32))
+    out = G(clip, is_training=False)
+    kernel, = [v for v in G.variables() if v.op.name == "G_Y/out_proj/kernel"]
+    assert kernel.shape.as_list() == [1, 1, 3 + 3, 3]
+    copy = np.concatenate([np.zeros((3, 3)), 2 * np.eye(3)]).reshape(1, 1, 6, 3)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(kernel.assign(copy.astype(np.float32)))
+        got, x = sess.run([out, clip])
+    np.testing.assert_allclose(got, np.tanh(2 * x), atol=1e-5)
