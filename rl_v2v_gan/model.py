@@ -338,14 +338,14 @@ class TrainGraph(object):
     def _ddpg_losses(self, d, i):
         """Critic regression to r + γ(1 - terminal) Q'(s', μ'(s')) and the DDPG
         actor objective through both candidates, for a batch of domain d."""
-        n, t, T = self.nets, self.targets, self.T
+        n, targets, T = self.nets, self.targets, self.T
         s, p, a = i["s"], i["p"], i["a"]
         s_next, p_next = ops.append_frame(s, p, a)
         terminal = tf.equal(p_next, T)
         p_next = tf.minimum(p_next, T - 1)    # terminal rows: masked out of the target
-        Q_t = getattr(t, "Q_" + d)
+        Q_target = getattr(targets, "Q_" + d)
         q_next = tf.maximum(*score_candidates(
-            Q_t, s_next, p_next, *candidates(t, d, s_next, p_next, is_training=False),
+            Q_target, s_next, p_next, *candidates(targets, d, s_next, p_next, is_training=False),
             is_training=False))
         y = critic_target(i["r"], terminal, q_next, self.cfg.gamma)
         Q = getattr(n, "Q_" + d)

@@ -119,11 +119,11 @@ class Trainer(object):
     # -- steps ------------------------------------------------------------
     def pretrain_step(self, rng):
         """One gradient step on eq. (10) with random recycle steps t; returns its metrics."""
-        a, s, T = self.args, self.sampler, self.args.input_shape[0]
-        B = a.batch_size
+        sampler, B, T = self.sampler, self.args.batch_size, self.args.input_shape[0]
         i = self.g.pretrain.inputs
-        feed = {i["x"]: s.clips("X", B), i["y"]: s.clips("Y", B), i["z"]: s.clips("Z", B),
-                i["z_hat"]: s.images(B), i["t_x"]: rng.randint(1, T, B),
+        feed = {i["x"]: sampler.clips("X", B), i["y"]: sampler.clips("Y", B),
+                i["z"]: sampler.clips("Z", B), i["z_hat"]: sampler.images(B),
+                i["t_x"]: rng.randint(1, T, B),
                 i["t_yz"]: rng.randint(1, T, 2 * B)}
         _, _, metrics = self.sess.run([self.g.pretrain.op, self.g.advance,
                                        self.g.pretrain.metrics], feed)
@@ -150,11 +150,11 @@ class Trainer(object):
     def rl_step(self, video, rng):
         """One iteration of Algorithm 1's inner loop for the training video υ
         (`(membership, index)`); returns its metrics."""
-        a = self.args
+        args = self.args
         membership, index = video
         d = domain_of(membership)
-        m = a.batch_size
-        replay = int(np.sum(rng.rand(m) < a.sigma1)) if self.buffer.count(d) else 0
+        m = args.batch_size
+        replay = int(np.sum(rng.rand(m) < args.sigma1)) if self.buffer.count(d) else 0
         parts = []
         if replay < m:
             parts.append(self._new_transitions(self.sampler.clip_at(membership, index), d,
@@ -164,8 +164,8 @@ class Trainer(object):
             parts.append(dict(states=data.to_float(old["states"]), lengths=old["lengths"],
                               actions=old["actions"], rewards=old["rewards"]))
         batch = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        iteration = self.step - a.pretrain_epochs * a.steps_per_epoch   # of Algorithm 1, from 0
-        step = (self.g.critic_warmup if iteration < a.critic_warmup else self.g.ddpg)[d]
+        iteration = self.step - args.pretrain_epochs * args.steps_per_epoch  # of Algorithm 1, from 0
+        step = (self.g.critic_warmup if iteration < args.critic_warmup else self.g.ddpg)[d]
         i = step.inputs
         _, ddpg = self.sess.run([step.op, step.metrics], {
             i["s"]: batch["states"], i["p"]: batch["lengths"], i["a"]: batch["actions"],
@@ -175,7 +175,7 @@ class Trainer(object):
         _, _, disc = self.sess.run([self.g.d_update[d].op, self.g.advance,
                                     self.g.d_update[d].metrics], {
             i["clips"]: self.sampler.clips(membership, m),
-            i["t"]: rng.randint(1, a.input_shape[0] + 1, m),
+            i["t"]: rng.randint(1, args.input_shape[0] + 1, m),
             i["style"]: np.full(m, membership == "Z"), i["z_hat"]: self.sampler.images(m)})
         self.step += 1
         ddpg.update(disc)
@@ -185,13 +185,13 @@ class Trainer(object):
     # -- epochs -----------------------------------------------------------
     def run_epoch(self, epoch):
         """Returns the mean metrics, or None when interrupted."""
-        a = self.args
-        rng = np.random.RandomState(a.seed * 1000003 + epoch)
+        args = self.args
+        rng = np.random.RandomState(args.seed * 1000003 + epoch)
         videos = self.sampler.videos()
         order = rng.permutation(len(videos))
         totals, done = {}, 0
-        bar = tqdm(range(a.steps_per_epoch), desc="epoch %d/%d %s" % (epoch + 1, a.epochs,
-                                                                        self.phase),
+        bar = tqdm(range(args.steps_per_epoch),
+                   desc="epoch %d/%d %s" % (epoch + 1, args.epochs, self.phase),
                    leave=False, dynamic_ncols=True)
         for k in bar:
             if self.phase == "pretrain":
@@ -203,16 +203,16 @@ class Trainer(object):
                 raise UserError("non-finite %s at step %d (epoch %d); stopped without saving, "
                                 "the last good checkpoint in %s is kept (try a lower "
                                 "--learning_rate)" % (", ".join(bad), self.step, epoch + 1,
-                                                      a.checkpoint_dir))
+                                                      args.checkpoint_dir))
             for n, v in metrics.items():
                 totals[n] = totals.get(n, 0.0) + float(v)
             done += 1
             if not self.steps_run:    # time to first step (docs/performance.md)
                 tqdm.write("first %s step done %.1f s after the command started"
-                           % (self.phase, time.time() - a.started))
+                           % (self.phase, time.time() - args.started))
             self.steps_run += 1
             self._log_scalars(metrics)
-            if a.eval_every and self.step % a.eval_every == 0:
+            if args.eval_every and self.step % args.eval_every == 0:
                 self.evaluate()
             bar.set_postfix({n: "%.3g" % metrics[n] for n in SHOWN[self.phase] if n in metrics})
             if self.interrupt.signal:
