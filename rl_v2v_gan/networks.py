@@ -28,7 +28,6 @@ import collections
 import contextlib
 
 from . import blocks, ops
-from .errors import UserError
 from .tf_compat import tf
 
 SYMBOLS = ("G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_X", "Q_Y")
@@ -44,10 +43,10 @@ def check_video(x, name="clip"):
         raise ValueError("%s must be [batch, T, H, W, 3] with static T, H, W; got %s" % (name, shape))
     _, T, H, W, C = shape
     if C != 3:
-        raise UserError("--input_shape: C must be 3 (RGB), got %d" % C)
+        raise ValueError("%s must have 3 (RGB) channels, got %d" % (name, C))
     if H % 8 or W % 8:
-        raise UserError("--input_shape: H and W must be divisible by 8 (three 2x poolings), "
-                        "got H=%d W=%d" % (H, W))
+        raise ValueError("%s: H and W must be divisible by 8 (three 2x poolings), "
+                         "got H=%d W=%d" % (name, H, W))
     return shape
 
 
@@ -223,7 +222,7 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
     `input_skip`: see `auto_encoder` (G and P).
     """
     if len(filters) != 3 or min(filters) < 1:
-        raise UserError("--filters: need three positive widths, got %s" % (list(filters),))
+        raise ValueError("filters: need three positive widths, got %s" % (list(filters),))
     return Networks(*[
         Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2,
                 per_frame=(model == "frame" and s[0] == "G"), recompute=recompute,

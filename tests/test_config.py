@@ -82,3 +82,12 @@ def test_config_json_from_before_input_skip_means_off(tmp_path):
     args.input_skip = "on"          # as a preset would set it
     config.apply_architecture(args, str(tmp_path))
     assert args.input_skip == "off"
+
+
+@pytest.mark.parametrize("shape, problem", [
+    (["4", "12", "16", "3"], "H and W must be positive multiples of 8, got 12 16"),
+    (["4", "16", "16", "1"], r"C must be 3 \(RGB\), got 1"),
+    (["1", "16", "16", "3"], "T must be at least 2")])
+def test_bad_input_shape_flag_is_named_once_in_config(shape, problem):
+    with pytest.raises(UserError, match="--input_shape: " + problem):
+        parse("--input_shape", *shape)

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from conftest import TINY_FILTERS
-from rl_v2v_gan.errors import UserError
 from rl_v2v_gan.networks import SYMBOLS, build_networks, recompute_in_order
 from rl_v2v_gan.tf_compat import tf
 
@@ -131,8 +130,9 @@ def test_per_step_logits_are_causal_and_end_in_the_video_logits(graph, rng, symb
 
 
 def test_h_w_not_divisible_by_8_is_a_clear_error(graph):
+    """Graph code raises ValueError; the flag itself is checked in config (test_config)."""
     nets = build_networks(TINY_FILTERS)
-    with pytest.raises(UserError, match="--input_shape"):
+    with pytest.raises(ValueError, match="G_X input: H and W must be divisible by 8"):
         nets.G_X(tf.zeros([1, 2, 12, 16, 3]))
 
 
