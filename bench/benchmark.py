@@ -233,7 +233,8 @@ def phase_calls(g, phase):
         return {"step": [[g.pretrain.op, g.advance] + list(g.pretrain.metrics.values())]}
     return {d: [list(g.collect[d].metrics.values()),
                 [g.ddpg[d].op] + list(g.ddpg[d].metrics.values()),
-                [g.d_update[d].op, g.advance] + list(g.d_update[d].metrics.values())]
+                [g.d_update[d].op, g.advance, g.soft_update] +
+                list(g.d_update[d].metrics.values())]
             for d in ("X", "Y")}
 
 

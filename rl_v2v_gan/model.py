@@ -109,7 +109,8 @@ class TrainGraph(object):
     phase "pretrain": `pretrain`, a gradient step on eq. (10).
     phase "rl": Algorithm 1's `collect[d]`, `ddpg[d]` (`critic_warmup[d]`:
     its critic update alone) and `d_update[d]` for d in (X, Y), the target
-    networks with `init_targets` (hard copy) and `soft_update`. Each phase builds only its own ops: the graph is large.
+    networks with `init_targets` (hard copy) and `soft_update` (one op for
+    every iteration, run after its DDPG update). Each phase builds only its own ops: the graph is large.
     Both have `global_step`, `advance` (adds 1 to it) and `epoch`.
     """
 
@@ -142,13 +143,9 @@ class TrainGraph(object):
         for d in DOMAINS:
             self.ddpg[d], self.critic_warmup[d] = self._ddpg_step(d)
         self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}
-        self.target_variables, source_vars = self._target_pairs()
-        target_vars = self.target_variables
-        self.init_targets = update_target(target_vars, source_vars, 1.0)
-        for steps in (self.ddpg, self.critic_warmup):   # θ' ← τθ + (1 - τ)θ' after each update
-            for d, step in steps.items():
-                with tf.control_dependencies([step.op]):
-                    steps[d] = step._replace(op=update_target(target_vars, source_vars, cfg.tau))
+        self.target_variables, sources = self._target_pairs()
+        self.init_targets = update_target(self.target_variables, sources, 1.0)
+        self.soft_update = update_target(self.target_variables, sources, cfg.tau)
 
     # -- helpers -----------------------------------------------------------
     def _placeholders(self, **specs):

@@ -171,9 +171,10 @@ class Trainer(object):
             i["s"]: batch["states"], i["p"]: batch["lengths"], i["a"]: batch["actions"],
             i["r"]: batch["rewards"]})
         # B̂: m real clips of υ's membership with random t; t = T are whole videos.
+        # With it, θ' ← τθ + (1 - τ)θ' for the DDPG update just made (D is no target).
         i = self.g.d_update[d].inputs
-        _, _, disc = self.sess.run([self.g.d_update[d].op, self.g.advance,
-                                    self.g.d_update[d].metrics], {
+        _, _, _, disc = self.sess.run([self.g.d_update[d].op, self.g.advance, self.g.soft_update,
+                                       self.g.d_update[d].metrics], {
             i["clips"]: self.sampler.clips(membership, m),
             i["t"]: rng.randint(1, args.input_shape[0] + 1, m),
             i["style"]: np.full(m, membership == "Z"), i["z_hat"]: self.sampler.images(m)})
