@@ -49,13 +49,14 @@ class InceptionUnavailable(UserError):
     """The Inception-v3 graph FID needs is missing, unreadable or unusable."""
 
 
-def inception_cache_dir():
-    """Where the Inception graph is cached: `$RL_V2V_GAN_CACHE` or `~/.cache/rl_v2v_gan`."""
-    return (os.environ.get("RL_V2V_GAN_CACHE")
+def inception_cache_dir(cache_dir=None):
+    """Where the Inception graph is cached: `cache_dir` if given, else
+    `$RL_V2V_GAN_CACHE` or `~/.cache/rl_v2v_gan`."""
+    return (cache_dir or os.environ.get("RL_V2V_GAN_CACHE")
             or os.path.join(os.path.expanduser("~"), ".cache", "rl_v2v_gan"))
 
 
-def find_inception_graph(path=None, download=True, url=INCEPTION_URL):
+def find_inception_graph(path=None, download=True, url=INCEPTION_URL, cache_dir=None):
     """The path of the frozen Inception-v3 graph, downloading it if needed.
 
     Args:
@@ -63,7 +64,7 @@ def find_inception_graph(path=None, download=True, url=INCEPTION_URL):
         `classify_image_graph_def.pb`. Must exist if given.
       download: if no `path` and the cache has no graph, fetch the TTUR
         tarball from `url` (socket timeout `DOWNLOAD_TIMEOUT_S`) and extract
-        the graph into `inception_cache_dir()`.
+        the graph into `inception_cache_dir(cache_dir)`.
     Raises:
       InceptionUnavailable: saying what is missing, where it looked, and how
         to get it.
@@ -73,7 +74,7 @@ def find_inception_graph(path=None, download=True, url=INCEPTION_URL):
         if os.path.isfile(candidate):
             return candidate
         raise InceptionUnavailable(_missing_message(candidate, "--inception_path does not exist"))
-    cached = os.path.join(inception_cache_dir(), INCEPTION_FILE)
+    cached = os.path.join(inception_cache_dir(cache_dir), INCEPTION_FILE)
     if os.path.isfile(cached):
         return cached
     reason = "not in the cache and downloading is disabled"
@@ -83,16 +84,16 @@ def find_inception_graph(path=None, download=True, url=INCEPTION_URL):
             return cached
         except (OSError, UserError, tarfile.TarError, KeyError) as e:  # URLError and timeouts are OSErrors
             reason = "not in the cache and the download from %s failed (%s)" % (url, e)
-    raise InceptionUnavailable(_missing_message(cached, reason))
+    raise InceptionUnavailable(_missing_message(cached, reason, cached))
 
 
-def _missing_message(looked_at, reason):
+def _missing_message(looked_at, reason, cached=None):
     return ("FID needs the Inception-v3 graph %s (Heusel et al. 2017, TTUR): %s: %s. "
             "Get it with `curl -L %s | tar xz %s` and pass --inception_path "
             "/path/to/%s, or put it at %s (the cache folder is $RL_V2V_GAN_CACHE "
             "or ~/.cache/rl_v2v_gan)."
             % (INCEPTION_FILE, reason, looked_at, INCEPTION_URL, INCEPTION_FILE,
-               INCEPTION_FILE, os.path.join(inception_cache_dir(), INCEPTION_FILE)))
+               INCEPTION_FILE, cached or os.path.join(inception_cache_dir(), INCEPTION_FILE)))
 
 
 def _download_inception(url, dest):
@@ -136,11 +137,12 @@ class InceptionFeatures(OwnsSession):
       batch_size: frames per forward pass.
       download: allow downloading into the cache.
       progress: show a tqdm bar when there are many batches.
+      cache_dir: the cache folder (default `inception_cache_dir()`).
     """
 
     def __init__(self, path=None, input_name=INCEPTION_INPUT, output_name=INCEPTION_OUTPUT,
-                 input_size=None, batch_size=50, download=True, progress=True):
-        graph_path = find_inception_graph(path, download)
+                 input_size=None, batch_size=50, download=True, progress=True, cache_dir=None):
+        graph_path = find_inception_graph(path, download, cache_dir=cache_dir)
         graph_def = tf.GraphDef()
         try:
             with tf.gfile.GFile(graph_path, "rb") as f:

@@ -281,8 +281,11 @@ class _Mp4v(object):
         self._writer.release()
 
 
+ENCODERS = ("auto", "h264", "mp4v")
+
+
 @contextlib.contextmanager
-def video_writer(path, fps, size):
+def video_writer(path, fps, size, encoder="auto"):
     """Yield `write(frames)` that appends uint8 RGB frames `[N, H, W, 3]` of
     `size` (H, W) to the MP4 `path`, encoded as they come (memory does not
     grow with the video).
@@ -290,11 +293,17 @@ def video_writer(path, fps, size):
     The video is written to a hidden temporary file beside `path` and renamed
     to it when the block ends without an error; on any error (or SIGTERM,
     which main.py turns into one) the temporary file is removed and an
-    existing `path` is left as it was. H.264 with imageio-ffmpeg, else
-    OpenCV's mp4v.
+    existing `path` is left as it was. `encoder`: "h264" (imageio-ffmpeg),
+    "mp4v" (OpenCV's), or "auto": H.264 if imageio-ffmpeg is installed.
     """
+    if encoder not in ENCODERS:
+        raise ValueError("encoder must be one of %s, got %r" % (ENCODERS, encoder))
+    if encoder == "auto":
+        encoder = "h264" if imageio_ffmpeg is not None else "mp4v"
+    if encoder == "h264" and imageio_ffmpeg is None:
+        raise UserError("H.264 output needs imageio-ffmpeg: pip install imageio-ffmpeg")
     with atomic_path(path) as tmp:
-        encoder = (_H264 if imageio_ffmpeg is not None else _Mp4v)(tmp, fps, size)
+        encoder = {"h264": _H264, "mp4v": _Mp4v}[encoder](tmp, fps, size)
         finished = False
 
         def write(frames):
@@ -315,10 +324,10 @@ def video_writer(path, fps, size):
                     raise
 
 
-def write_video(path, frames, fps):
+def write_video(path, frames, fps, encoder="auto"):
     """Write uint8 RGB frames [N, H, W, 3] as an MP4, atomically (`video_writer`)."""
     frames = _check_frames(frames)
-    with video_writer(path, fps, frames.shape[1:3]) as write:
+    with video_writer(path, fps, frames.shape[1:3], encoder) as write:
         write(frames)
 
 

@@ -1,4 +1,7 @@
+import contextlib
 import os
+import resource
+import signal
 import sys
 
 import numpy as np
@@ -26,3 +29,18 @@ def graph():
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+@contextlib.contextmanager
+def file_size_limit(nbytes):
+    """Writes past `nbytes` of any file fail with a real OSError (EFBIG, "File
+    too large") inside the block, as on a full disk: RLIMIT_FSIZE with
+    SIGXFSZ ignored."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import SAMPLE_VIDEOS
+from conftest import SAMPLE_VIDEOS, file_size_limit
 from rl_v2v_gan import config, data
 from rl_v2v_gan.data import folders, storage, synthetic
 from rl_v2v_gan.errors import UserError
@@ -257,23 +257,16 @@ def test_all_videos_too_short_is_user_error(raw_dir, tmp_path):
 # ----------------------------------------------------------------------------
 # Storage and ensure_dataset
 
-def test_interrupted_write_keeps_the_previous_dataset(tiny, tmp_path, monkeypatch):
+def test_failed_write_keeps_the_previous_dataset(tiny, tmp_path):
+    """A write that fails part-way (a real OSError: the file-size limit) leaves
+    the previous dataset and no temporary folder; a complete run replaces it.
+    (Interrupts take the same path: tests/test_files.py.)"""
     data_dir = tmp_path / "data"
     shutil.copytree(os.path.dirname(tiny.root), str(data_dir))
     before = snapshot(str(data_dir))
-    saves = []
-
-    def interrupted_save(path, array):
-        saves.append(path)
-        if len(saves) == 3:
-            raise KeyboardInterrupt
-        np.save(path, array)
-
-    monkeypatch.setattr(storage.np, "save", interrupted_save)
-    with pytest.raises(KeyboardInterrupt):
+    with file_size_limit(1000), pytest.raises(UserError, match="cannot write the dataset"):
         data.prepare(make_args(data_dir, seed=7), **TINY)
     assert snapshot(str(data_dir)) == before and os.listdir(str(data_dir)) == ["synthetic"]
-    monkeypatch.undo()
     data.prepare(make_args(data_dir, seed=7), **TINY)  # a complete run replaces it
     assert snapshot(str(data_dir)) != before and os.listdir(str(data_dir)) == ["synthetic"]
 

@@ -49,15 +49,16 @@ def test_atomic_path_keeps_old_file_on_failure(tmp_path):
     assert path.read_bytes() == b"new" and os.listdir(tmp_path) == ["out.gif"]
 
 
-def test_atomic_path_folder_replaces_the_old_folder_whole_or_not_at_all(tmp_path):
+@pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
+def test_atomic_path_folder_replaces_the_old_folder_whole_or_not_at_all(tmp_path, failure):
     out = tmp_path / "bundle"
     out.mkdir()
     (out / "old.txt").write_text("old")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(failure):
         with atomic_path(str(out), folder=True) as tmp:
             assert os.path.isdir(tmp) and not os.listdir(tmp)
             open(os.path.join(tmp, "new.txt"), "w").write("half")
-            raise RuntimeError("interrupted")
+            raise failure("interrupted")
     assert os.listdir(str(out)) == ["old.txt"] and os.listdir(str(tmp_path)) == ["bundle"]
     with atomic_path(str(out), folder=True) as tmp:
         open(os.path.join(tmp, "new.txt"), "w").write("new")

@@ -1,4 +1,5 @@
 import io
+import os
 import tarfile
 
 import cv2
@@ -109,10 +110,9 @@ def test_inception_from_folder_and_wrong_tensor_names(tmp_path):
         metrics.InceptionFeatures(str(tmp_path / "garbage.pb"), download=False)
 
 
-def test_missing_inception_raises_a_helpful_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("RL_V2V_GAN_CACHE", str(tmp_path / "cache"))
+def test_missing_inception_raises_a_helpful_error(tmp_path):
     with pytest.raises(metrics.InceptionUnavailable) as info:
-        metrics.InceptionFeatures(download=False)
+        metrics.InceptionFeatures(download=False, cache_dir=str(tmp_path / "cache"))
     message = str(info.value)
     for needed in (metrics.INCEPTION_FILE, metrics.INCEPTION_URL, "--inception_path",
                    str(tmp_path / "cache"), "downloading is disabled"):
@@ -122,9 +122,9 @@ def test_missing_inception_raises_a_helpful_error(tmp_path, monkeypatch):
         metrics.find_inception_graph(missing)
 
 
-def test_inception_download_extracts_the_graph_into_the_cache(tmp_path, monkeypatch):
+def test_inception_download_extracts_the_graph_into_the_cache(tmp_path):
     """Through a file:// URL: the download path without touching the network."""
-    monkeypatch.setenv("RL_V2V_GAN_CACHE", str(tmp_path / "cache"))
+    cache = str(tmp_path / "cache")
     payload = b"stand-in graph bytes"
     archive = tmp_path / "inception.tgz"
     with tarfile.open(str(archive), "w:gz") as tar:
@@ -132,12 +132,13 @@ def test_inception_download_extracts_the_graph_into_the_cache(tmp_path, monkeypa
         info.size = len(payload)
         tar.addfile(info, io.BytesIO(payload))
     with pytest.raises(metrics.InceptionUnavailable, match="download from .* failed"):
-        metrics.find_inception_graph(url=(tmp_path / "absent.tgz").as_uri())
-    path = metrics.find_inception_graph(url=archive.as_uri())
+        metrics.find_inception_graph(url=(tmp_path / "absent.tgz").as_uri(), cache_dir=cache)
+    path = metrics.find_inception_graph(url=archive.as_uri(), cache_dir=cache)
     assert path == str(tmp_path / "cache" / metrics.INCEPTION_FILE)
     with open(path, "rb") as f:
         assert f.read() == payload
-    assert metrics.find_inception_graph(download=False) == path  # cached now
+    assert metrics.find_inception_graph(download=False, cache_dir=cache) == path  # cached now
+    assert os.listdir(cache) == [metrics.INCEPTION_FILE]           # no partial file left
 
 
 # --- PSNR and SSIM ----------------------------------------------------------
