@@ -11,7 +11,7 @@ runs warm-up steps, then times the step and reports:
   for every op the step's fetches reach, each multiplied by how often it runs:
   the trip count of its `tf.scan` while loop(s), 1 outside loops. The raw
   profiler total counts a loop body once and misses ops with unknown batch
-  size, so placeholders are given a static batch here (`StaticTrainGraph`).
+  size, so placeholders are given a static batch here (`Trainer(static_batch=True)`).
 - seconds per step: median of `--steps` timed steps after `--warmup` steps
   (the first run of a graph pays for Grappler and allocations);
 - with `--recompute on` (the default except for --quick) also the model's
@@ -191,27 +191,6 @@ def count_flops(per_op, calls):
             "matmul_flops": by_type.get("MatMul", 0), "uncounted_ops": sorted(uncounted)}
 
 
-def static_train_graph_class():
-    """`TrainGraph` with a static batch size in every placeholder (the
-    profiler's flop statistics need complete shapes): --batch_size clips,
-    `t_yz` 2 * batch_size steps. Everything else is the real graph."""
-    from rl_v2v_gan import model
-    tf = tf_module()
-
-    class StaticTrainGraph(model.TrainGraph):
-        def _placeholders(self, **specs):
-            B = self.cfg.batch_size
-            shapes = {"clip": [B] + self.clip_shape[1:], "frame": [B] + self.frame_shape[1:]}
-            dtypes = {"int": tf.int32, "bool": tf.bool, "float": tf.float32}
-            out = {}
-            for name, kind in specs.items():
-                batch = 2 * B if name == "t_yz" else B
-                out[name] = tf.placeholder(dtypes.get(kind, tf.float32),
-                                           shapes.get(kind, [batch]), name=name)
-            return out
-    return StaticTrainGraph
-
-
 def train_args(spec, data_dir):
     from rl_v2v_gan import config
     argv = ["--mode", "train", "--dataset", "synthetic", "--data_dir", data_dir,
@@ -251,22 +230,6 @@ def flops_of_phase(graph, g, phase):
     return out
 
 
-class TimedSession(object):
-    """A Session proxy that records the duration of every `run` call."""
-
-    def __init__(self, sess):
-        self.sess, self.durations = sess, []
-
-    def run(self, *args, **kwargs):
-        start = time.perf_counter()
-        out = self.sess.run(*args, **kwargs)
-        self.durations.append(time.perf_counter() - start)
-        return out
-
-    def __getattr__(self, name):
-        return getattr(self.sess, name)
-
-
 def measure_train(spec):
     """Time the pre-training step or one Algorithm-1 iteration through Trainer."""
     import numpy as np
@@ -276,12 +239,11 @@ def measure_train(spec):
     try:
         args = train_args(spec, data_dir)
         sampler = data.Sampler(data.ensure_dataset(args), seed=0)
-        training.TrainGraph = static_train_graph_class()   # static batch, see above
         start = time.perf_counter()
-        trainer = training.Trainer(args, spec["kind"], sampler, training.Interrupt())
+        trainer = training.Trainer(args, spec["kind"], sampler, training.Interrupt(),
+                                   static_batch=True)    # complete shapes for the profiler
         out = {"build_s": time.perf_counter() - start}
         rng = np.random.RandomState(0)
-        timed = trainer.sess = TimedSession(trainer.sess)
         if spec["kind"] == "pretrain":
             start = time.perf_counter()
             trainer.pretrain_step(rng)
@@ -300,13 +262,12 @@ def measure_train(spec):
             step = lambda: trainer.rl_step(by_domain[next(k) % 2], rng)
             for _ in range(max(spec["warmup"] - 1, 0) * 2):
                 step()
-            del timed.durations[:]
+            trainer.call_seconds.clear()
             times = time_calls(step, 0, spec["steps"])
-            calls = np.array(timed.durations).reshape(spec["steps"], 3)  # collect, ddpg, d
+            calls = np.array(trainer.call_seconds).reshape(spec["steps"], 3)  # collect, ddpg, d
             for j, name in enumerate(("collect", "ddpg", "d_update")):
                 out[name + "_s"] = median(calls[:, j].tolist())
         out.update(times=times, seconds=median(times), rss_gb=peak_rss_gb())
-        trainer.sess = timed.sess
         start = time.perf_counter()
         out.update(flops_of_phase(trainer.graph, trainer.g, spec["kind"]))
         out["count_s"] = time.perf_counter() - start
@@ -318,13 +279,14 @@ def measure_train(spec):
 
 def measure_flops_only(spec):
     """FLOPs of a configuration without running it (the graph is built, not run)."""
+    from rl_v2v_gan import model
     tf = tf_module()
     data_dir = tempfile.mkdtemp(prefix="rl_v2v_gan_bench_")
     try:
         args = train_args(spec, data_dir)
         graph = tf.Graph()
         with graph.as_default():
-            g = static_train_graph_class()(args, spec["phase"])
+            g = model.TrainGraph(args, spec["phase"], static_batch=True)
         return flops_of_phase(graph, g, spec["phase"])
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

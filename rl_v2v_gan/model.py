@@ -114,10 +114,11 @@ class TrainGraph(object):
     Both have `global_step`, `advance` (adds 1 to it) and `epoch`.
     """
 
-    def __init__(self, cfg, phase, devices=("/cpu:0",)):
+    def __init__(self, cfg, phase, devices=("/cpu:0",), static_batch=False):
         if phase not in PHASES:
             raise ValueError("phase must be one of %s" % (PHASES,))
         self.cfg, self.phase, self.devices = cfg, phase, list(devices)
+        self.static_batch = static_batch
         self.T, H, W, C = cfg.input_shape
         self.clip_shape, self.frame_shape = [None, self.T, H, W, C], [None, H, W, C]
         self.nets = build_networks(cfg.filters, cfg.l2, model=cfg.model,
@@ -149,9 +150,16 @@ class TrainGraph(object):
 
     # -- helpers -----------------------------------------------------------
     def _placeholders(self, **specs):
-        kinds = {"clip": (tf.float32, self.clip_shape), "frame": (tf.float32, self.frame_shape),
-                 "int": (tf.int32, [None]), "bool": (tf.bool, [None]), "float": (tf.float32, [None])}
-        return {name: tf.placeholder(*kinds[kind], name=name) for name, kind in specs.items()}
+        """Placeholders by kind; with `static_batch` (the profiler's FLOP counts
+        need complete shapes) their batch is --batch_size (`t_yz`: twice that)."""
+        def batch(name):
+            B = self.cfg.batch_size * (2 if name == "t_yz" else 1)
+            return B if self.static_batch else None
+        kinds = {"clip": (tf.float32, self.clip_shape[1:]),
+                 "frame": (tf.float32, self.frame_shape[1:]),
+                 "int": (tf.int32, []), "bool": (tf.bool, []), "float": (tf.float32, [])}
+        return {name: tf.placeholder(kinds[kind][0], [batch(name)] + kinds[kind][1], name=name)
+                for name, kind in specs.items()}
 
     def _train(self, name, parts, inputs, groups):
         """Towers of a step and one averaged optimizer step per `(loss_key,

@@ -4,6 +4,7 @@ Algorithm 1 epochs; checkpoints every epoch, resume, signals, logging.
 Each phase builds its graph once and finalizes it; the loop only feeds and
 fetches. Re-running the same command resumes from the latest checkpoint.
 """
+import collections
 import contextlib
 import math
 import os
@@ -72,16 +73,18 @@ class Trainer(object):
     other workers wait for its initialization.
     """
 
-    def __init__(self, args, phase, sampler, interrupt, cluster=None, target="", heldout=None):
+    def __init__(self, args, phase, sampler, interrupt, cluster=None, target="", heldout=None,
+                 static_batch=False):
         self.args, self.phase, self.sampler, self.interrupt = args, phase, sampler, interrupt
         self.heldout, self.steps_run = heldout, 0
+        self.call_seconds = collections.deque(maxlen=1000)   # of the last training session calls
         self.is_chief = cluster is None or cluster.task_index == 0
         self.graph = tf.Graph()
         with self.graph.as_default(), (distributed.device_setter(cluster) if cluster
                                        else contextlib.suppress()):
             tf.set_random_seed(args.seed)
             devices = parallel.tower_devices(args.num_gpus, args.device)
-            self.g = TrainGraph(args, phase, devices)
+            self.g = TrainGraph(args, phase, devices, static_batch)
             self.saver = tf.train.Saver(max_to_keep=args.max_to_keep, save_relative_paths=True)
             self.sess = tf.Session(target, config=session_config(args, cluster))
             self.writer = None
@@ -117,6 +120,13 @@ class Trainer(object):
             print("replay buffer B starts empty (it is not saved in checkpoints)")
 
     # -- steps ------------------------------------------------------------
+    def _run(self, fetches, feed):
+        """One training session call, its duration appended to `call_seconds`."""
+        started = time.perf_counter()
+        out = self.sess.run(fetches, feed)
+        self.call_seconds.append(time.perf_counter() - started)
+        return out
+
     def pretrain_step(self, rng):
         """One gradient step on eq. (10) with random recycle steps t; returns its metrics."""
         sampler, B, T = self.sampler, self.args.batch_size, self.args.input_shape[0]
@@ -125,7 +135,7 @@ class Trainer(object):
                 i["z"]: sampler.clips("Z", B), i["z_hat"]: sampler.images(B),
                 i["t_x"]: rng.randint(1, T, B),
                 i["t_yz"]: rng.randint(1, T, 2 * B)}
-        _, _, metrics = self.sess.run([self.g.pretrain.op, self.g.advance,
+        _, _, metrics = self._run([self.g.pretrain.op, self.g.advance,
                                        self.g.pretrain.metrics], feed)
         self.step += 1
         return metrics
@@ -140,7 +150,7 @@ class Trainer(object):
             states[j, :p[j]] = clip[start[j]:start[j] + p[j]]
         a_true = clip[start + p]
         i = self.g.collect[d].inputs
-        out = self.sess.run(self.g.collect[d].metrics, {
+        out = self._run(self.g.collect[d].metrics, {
             i["s"]: states, i["p"]: p, i["greedy"]: rng.rand(n) < self.args.sigma2,
             i["random_a"]: self.sampler.frames(n), i["a_true"]: a_true})
         self.buffer.add(data.to_uint8(states), p, out["action"], out["reward"],
@@ -167,13 +177,13 @@ class Trainer(object):
         iteration = self.step - args.pretrain_epochs * args.steps_per_epoch  # of Algorithm 1, from 0
         step = (self.g.critic_warmup if iteration < args.critic_warmup else self.g.ddpg)[d]
         i = step.inputs
-        _, ddpg = self.sess.run([step.op, step.metrics], {
+        _, ddpg = self._run([step.op, step.metrics], {
             i["s"]: batch["states"], i["p"]: batch["lengths"], i["a"]: batch["actions"],
             i["r"]: batch["rewards"]})
         # B̂: m real clips of υ's membership with random t; t = T are whole videos.
         # With it, θ' ← τθ + (1 - τ)θ' for the DDPG update just made (D is no target).
         i = self.g.d_update[d].inputs
-        _, _, _, disc = self.sess.run([self.g.d_update[d].op, self.g.advance, self.g.soft_update,
+        _, _, _, disc = self._run([self.g.d_update[d].op, self.g.advance, self.g.soft_update,
                                        self.g.d_update[d].metrics], {
             i["clips"]: self.sampler.clips(membership, m),
             i["t"]: rng.randint(1, args.input_shape[0] + 1, m),
