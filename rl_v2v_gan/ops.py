@@ -180,7 +180,9 @@ def _recurrence(x, w, b):
     Backward: hand-written backpropagation through time that keeps only the
     `(c_t, h_t)` of the forward pass (2F channels per step, where automatic
     differentiation keeps about 7F: every gate activation and product). Each
-    step recomputes its gates from `[x_t, h_{t-1}]`, and the gradients of
+    step recomputes its gates from `[x_t, h_{t-1}]` once the step after it
+    is done (a control dependency: one step's 4F gates alive at a time, as
+    in a loop), and the gradients of
     `[x_t, h_{t-1}]` and of the kernel are one convolution each with the
     whole kernel, so no full-sequence buffer of the 4F-channel gate gradients
     is ever held.
@@ -199,7 +201,8 @@ def _recurrence(x, w, b):
             dxs, dws, dbs, dh, dc = [None] * T, [], [], 0.0, None
             for t in range(T - 1, -1, -1):
                 xh, kernel = (xs[t], w_x) if t == 0 else (tf.concat([xs[t], hs[t - 1]], -1), w)
-                g = tf.nn.bias_add(_conv(xh, kernel), b)
+                with tf.control_dependencies([dc] if dc is not None else []):
+                    g = tf.nn.bias_add(_conv(xh, kernel), b)     # gates of one step at a time
                 dg, dc = _cell_backward(g, cs[t - 1] if t else None, cs[t], dhs[t] + dh, dc)
                 dxh = tf.nn.conv2d_backprop_input(tf.shape(xh), kernel, dg, strides, "SAME")
                 dw = tf.nn.conv2d_backprop_filter(xh, tf.shape(kernel), dg, strides, "SAME")
