@@ -10,6 +10,12 @@ Adversarial terms work on logits. Each adversarial equation returns a
   `(D(real) - 1)² + D(fake)²` for D and `(D(fake) - 1)²` for G, on the raw
   outputs; its gradients do not vanish when D is confident.
 
+The same functions serve the three places eq. (10) is used: pre-training
+(both sides of every equation), Algorithm 1's discriminator step (the real
+side of one domain's equations, the generated side of the other's) and its
+rewards (`transition_loss`, per sample, from `generator_cost` and
+`frame_error`).
+
 (choice) Sums over frames, pixels and clips are means, so the lambda weights
 do not depend on T, the image size or the batch size.
 (choice) In eq. (1)-(2) the real frames `y_s`, `y_t` are the frames of the
@@ -58,12 +64,34 @@ def masked_mean(values, mask=None):
     return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
-def adversarial(real, fake, form="nonsaturating"):
-    """`(d_loss, g_loss)` from lists of `(logits, mask)` for real and fake inputs."""
-    d_loss = tf.add_n([bce(l, 1.0, m, form) for l, m in real] +
-                      [bce(l, 0.0, m, form) for l, m in fake])
-    g_loss = tf.add_n([bce(l, 1.0, m, form) for l, m in fake])
-    return Adversarial(d_loss, g_loss)
+# The heads of D whose `-log D(G(.))` each adversarial equation gives the
+# generator: D_Y,0 for frames (eq. 1), both D_Y heads for videos (eq. 9).
+FAKE_HEADS = {"L_g_X": (0,), "L_g_Y": (0,), "L_vX": (0,), "L_vY": (0, 1)}
+
+
+def generator_cost(equation, fake, form="nonsaturating"):
+    """G's per-element cost in `equation` ("L_g_X", "L_g_Y", "L_vX", "L_vY"):
+    `real_cost` of D's logits `fake` `[..., n]` of generated inputs, summed
+    over the equation's `FAKE_HEADS` => `[...]`. The mean is the equation's
+    `g_loss`; Algorithm 1's rewards use it per sample."""
+    return tf.add_n([real_cost(fake[..., k], form) for k in FAKE_HEADS[equation]])
+
+
+def _equation(name, real, fake, mask_fake, form):
+    """`Adversarial` of one equation from its real parts (`(logits, mask)`,
+    logits None = absent) and D's logits `fake` of generated inputs (None =
+    absent). A discriminator step of Algorithm 1 sees only the real side of
+    one domain's equations and the generated side of the other's."""
+    d_parts = [bce(logits, 1.0, mask, form) for logits, mask in real if logits is not None]
+    g_loss = tf.constant(0.0)
+    if fake is not None:
+        d_parts += [bce(fake[..., k], 0.0, mask_fake, form) for k in FAKE_HEADS[name]]
+        g_loss = masked_mean(generator_cost(name, fake, form), mask_fake)
+    return Adversarial(tf.add_n(d_parts) if d_parts else tf.constant(0.0), g_loss)
+
+
+def _head(logits, k):
+    return None if logits is None else logits[..., k]
 
 
 def frame_logits(D, clip, **kwargs):
@@ -73,27 +101,32 @@ def frame_logits(D, clip, **kwargs):
     return tf.reshape(logits, [-1, T, logits.shape[-1]])
 
 
-def L_g_Y(d_y_real, d_y_style, d_y_fake, mask_real=None, mask_fake=None,
+def L_g_Y(d_y_real=None, d_y_style=None, d_y_fake=None, mask_real=None, mask_fake=None,
           form="nonsaturating"):
     """Frame adversarial loss of G_Y and D_Y, eq. (1).
 
     d_y_real: `[B, T, 2]` D_Y logits of real Y frames (head 0 used);
     d_y_style: `[N, 2]` D_Y logits of Z_hat images (head 1 used);
     d_y_fake: `[B, T, 2]` D_Y logits of the frames of G_Y(x) (head 0 used).
-    Masks `[B, T]` select valid frames.
+    Masks `[B, T]` select valid frames. Absent (None) parts are left out.
     """
-    return adversarial(real=[(d_y_real[..., 0], mask_real), (d_y_style[..., 1], None)],
-                       fake=[(d_y_fake[..., 0], mask_fake)], form=form)
+    return _equation("L_g_Y", [(_head(d_y_real, 0), mask_real), (_head(d_y_style, 1), None)],
+                     d_y_fake, mask_fake, form)
 
 
-def L_g_X(d_x_real, d_x_fake, mask_real=None, mask_fake=None, form="nonsaturating"):
+def L_g_X(d_x_real=None, d_x_fake=None, mask_real=None, mask_fake=None, form="nonsaturating"):
     """Frame adversarial loss of G_X and D_X, eq. (2).
 
     d_x_real: `[B, T, 1]` D_X logits of real X frames; d_x_fake: `[B', T, 1]`
     logits of the frames of G_X(y) and G_X(z) (stacked on the batch axis).
     """
-    return adversarial(real=[(d_x_real[..., 0], mask_real)], fake=[(d_x_fake[..., 0], mask_fake)],
-                       form=form)
+    return _equation("L_g_X", [(_head(d_x_real, 0), mask_real)], d_x_fake, mask_fake, form)
+
+
+def frame_error(a, b):
+    """Per-frame mean squared error `||a - b||^2` of frames `[..., H, W, C] => [...]`,
+    the summand of eq. (3)-(6)."""
+    return tf.reduce_mean(tf.square(a - b), axis=[-3, -2, -1])
 
 
 def L_rr(clip, predictions, lengths=None):
@@ -103,7 +136,7 @@ def L_rr(clip, predictions, lengths=None):
     after seeing frames 0..t) predicts `clip[:, t + 1]`. With `lengths`, only
     targets inside the valid prefix count.
     """
-    error = tf.reduce_mean(tf.square(clip[:, 1:] - predictions[:, :-1]), axis=[2, 3, 4])  # [B, T-1]
+    error = frame_error(clip[:, 1:], predictions[:, :-1])                  # [B, T-1]
     mask = None if lengths is None else tf.sequence_mask(lengths - 1, error.shape[1], tf.float32)
     return masked_mean(error, mask)
 
@@ -126,8 +159,8 @@ def L_rc(clip, t, back, frames="next"):
         raise ValueError("recycle frames must be one of %s, got %r" % (RECYCLE_FRAMES, frames))
     if frames == "next":
         target, reconstruction = (tf.gather(v, t, axis=1, batch_dims=1) for v in (clip, back))
-        return tf.reduce_mean(tf.square(target - reconstruction))
-    error = tf.reduce_mean(tf.square(clip - back), axis=[2, 3, 4])          # [B, T]
+        return tf.reduce_mean(frame_error(target, reconstruction))
+    error = frame_error(clip, back)                                         # [B, T]
     return masked_mean(error, tf.sequence_mask(t + 1, error.shape[1], tf.float32))
 
 
@@ -135,32 +168,38 @@ def L_id(clip, translated):
     """Identity term (choice, not in the paper; CycleGAN, Zhu et al. 2017 §5.2):
     mean ||v - G(v)||^2 for clips v already in G's output domain, so G keeps
     what needs no change (object colours). `--lambda_id` weighs it, 0 = off."""
-    return tf.reduce_mean(tf.square(clip - translated))
+    return tf.reduce_mean(frame_error(clip, translated))
 
 
-def L_vX(d_x_real, d_x_fake, form="nonsaturating"):
+def L_vX(d_x_real=None, d_x_fake=None, mask_real=None, mask_fake=None, form="nonsaturating"):
     """Video loss of X, eq. (8): log D_X(x) + log(1 - D_X(G_X(y))) + log(1 - D_X(G_X(z))).
 
     d_x_real: `[B, 1]` D_X logits of real X clips; d_x_fake: `[B', 1]` of
-    G_X(y) and G_X(z) clips.
+    G_X(y) and G_X(z) clips; masks `[B]`.
     """
-    return adversarial(real=[(d_x_real[:, 0], None)], fake=[(d_x_fake[:, 0], None)], form=form)
+    return _equation("L_vX", [(_head(d_x_real, 0), mask_real)], d_x_fake, mask_fake, form)
 
 
-def L_vY(d_y_real, d_y_style, d_y_fake, form="nonsaturating"):
+def L_vY(d_y_real=None, d_y_style=None, d_y_fake=None, mask_real=None, mask_style=None,
+         mask_fake=None, form="nonsaturating"):
     """Video loss of Y, eq. (9):
     log D_Y,0(y) + log D_Y,1(z) + log(1 - D_Y,0(G_Y(x))) + log(1 - D_Y,1(G_Y(x))).
 
     d_y_real: `[B, 2]` D_Y logits of real Y clips; d_y_style: of Z clips;
-    d_y_fake: of G_Y(x) clips.
+    d_y_fake: of G_Y(x) clips; masks `[B]`.
     """
-    return adversarial(real=[(d_y_real[:, 0], None), (d_y_style[:, 1], None)],
-                       fake=[(d_y_fake[:, 0], None), (d_y_fake[:, 1], None)], form=form)
+    return _equation("L_vY", [(_head(d_y_real, 0), mask_real), (_head(d_y_style, 1), mask_style)],
+                     d_y_fake, mask_fake, form)
 
 
 WEIGHT_OF = {"L_g_X": None, "L_g_Y": None, "L_rr_X": "lambda_rx", "L_rr_Y": "lambda_ry",
              "L_rc_X": "lambda_rcx", "L_rc_Y": "lambda_rcy", "L_v": "lambda_v",
              "L_id_X": "lambda_id", "L_id_Y": "lambda_id"}
+
+
+def weights_of(hparams):
+    """The lambda weights of eq. (10) `{name: value}` from an object with them as attributes."""
+    return {w: getattr(hparams, w) for w in sorted(set(WEIGHT_OF.values()) - {None})}
 
 
 def total(terms, weights):
@@ -174,3 +213,24 @@ def total(terms, weights):
     """
     return tf.add_n([terms[k] * (weights[w] if w else 1.0)
                      for k, w in sorted(WEIGHT_OF.items()) if k in terms])
+
+
+def transition_loss(d, frame_logits, video_logits, action, recycled, true_next, terminal,
+                    weights, form="nonsaturating"):
+    """Per-sample loss L of Algorithm-1 transitions of domain d, whose reward
+    is a decreasing map of it (`rl.reward_from_loss`): eq. (10)'s terms at the
+    step the action fills, `[B]`.
+
+    Non-terminal: G's frame cost of eq. (1)/(2) on the action + lambda_r
+    ||a_true - a||^2 (eq. 3-4 at this step) + lambda_rc ||a_true - a2||^2
+    (eq. 5-6, `recycled` the candidate a2). Terminal (the action completes
+    the clip): lambda_v times G's video cost of eq. (8)/(9).
+    frame_logits, video_logits: D_d's logits `[B, n]` of the action frame and
+    of the clip it completes; action, recycled, true_next `[B, H, W, 3]`;
+    terminal `[B]` bool; weights as in `total`.
+    """
+    frame = (generator_cost("L_g_" + d, frame_logits, form)
+             + weights[WEIGHT_OF["L_rr_" + d]] * frame_error(action, true_next)
+             + weights[WEIGHT_OF["L_rc_" + d]] * frame_error(recycled, true_next))
+    video = weights["lambda_v"] * generator_cost("L_v" + d, video_logits, form)
+    return tf.where(terminal, video, frame)

@@ -68,17 +68,59 @@ def judge(D, clip, frame_terms, lengths=None, **kw):
     return losses.frame_logits(D, clip, **kw), D(clip, **kw)
 
 
-def adversarial_cost(nets, d, clip, lengths=None, form="nonsaturating"):
-    """Per-sample generator cost `-log D_d(v)` (or its least-squares form) of
-    frames or clips judged by D_d (for Y both heads: domain and style);
-    inference-mode D. `[B]`."""
-    logits = getattr(nets, "D_" + d)(clip, lengths=lengths, is_training=False)
-    return tf.reduce_sum(losses.real_cost(logits, form), axis=1)
+def collect(nets, d, inputs, T, weights, frame_terms, form):
+    """Algorithm 1's inner `else` for states `s` (p frames) of domain d: the
+    candidates, the greedy-by-Q (or the given random) action and its reward
+    from `losses.transition_loss`; every network in inference mode.
+    inputs: s, p, greedy, random_a, a_true (see `TrainGraph._collect_step`)."""
+    s, p = inputs["s"], inputs["p"]
+    a1, a2 = candidates(nets, d, s, p, is_training=False)
+    q1, q2 = score_candidates(getattr(nets, "Q_" + d), s, p, a1, a2, is_training=False)
+    a = tf.where(inputs["greedy"], tf.where(q1 >= q2, a1, a2), inputs["random_a"])
+    D = getattr(nets, "D_" + d)
+    video, lengths = ops.append_frame(s, p, a)
+    video_logits = D(video, lengths=lengths, is_training=False)
+    frame_logits = (video_logits if frame_terms == "prefix"    # a judged after s (`judge`)
+                    else D(a[:, None], is_training=False))
+    loss = losses.transition_loss(d, frame_logits, video_logits, a, a2, inputs["a_true"],
+                                  tf.equal(p + 1, T), weights, form)
+    return {"action": a, "reward": reward_from_loss(loss), "q1": q1, "q2": q2}
 
 
-def pixel_error(a, b):
-    """Per-sample mean squared error of frames `[B, H, W, 3] => [B]`."""
-    return tf.reduce_mean(tf.square(a - b), axis=[1, 2, 3])
+def discriminator_losses(nets, d, clips, t, is_z, z_hat, frame_terms, form):
+    """D's losses on real clips of domain d and their translations (Algorithm 1,
+    last line), `(frame d_loss, video d_loss)`: the frame terms of eq. (1)-(2)
+    on clips with t < T (B̂2), the video terms of eq. (8)-(9) on clips with
+    t = T (B̂1). Real clips give the real side of d's equations, their
+    translations the generated side of the other domain's; the Z_hat style
+    term of eq. (1) is in every step.
+
+    clips `[B, T, H, W, 3]` with t `[B]` (1..T) valid frames; is_z `[B]`
+    marks Z clips (d = Y): their real video term is D_Y,1's and they give no
+    real frames to D_Y,0.
+    """
+    T = clips.shape.as_list()[1]
+    frame_mask = tf.sequence_mask(t, T, tf.float32) * tf.cast(t < T, tf.float32)[:, None]
+    video_mask = tf.cast(tf.equal(t, T), tf.float32)
+    fake = tf.stop_gradient(getattr(nets, "G_" + OTHER[d])(clips, is_training=False))
+    real_frames, real_video = judge(getattr(nets, "D_" + d), clips, frame_terms, t)
+    fake_frames, fake_video = judge(getattr(nets, "D_" + OTHER[d]), fake, frame_terms, t)
+    style = nets.D_Y(z_hat[:, None])
+    if d == "X":    # x real for D_X; G_Y(x) generated for D_Y
+        frame = (losses.L_g_X(real_frames, mask_real=frame_mask, form=form).d_loss
+                 + losses.L_g_Y(d_y_style=style, d_y_fake=fake_frames, mask_fake=frame_mask,
+                                form=form).d_loss)
+        video = (losses.L_vX(real_video, mask_real=video_mask, form=form).d_loss
+                 + losses.L_vY(d_y_fake=fake_video, mask_fake=video_mask, form=form).d_loss)
+    else:           # y, z real for D_Y; G_X(y), G_X(z) generated for D_X
+        is_z = tf.cast(is_z, tf.float32)
+        frame = (losses.L_g_Y(real_frames, style, mask_real=frame_mask * (1.0 - is_z)[:, None],
+                              form=form).d_loss
+                 + losses.L_g_X(d_x_fake=fake_frames, mask_fake=frame_mask, form=form).d_loss)
+        video = (losses.L_vY(real_video, real_video, mask_real=video_mask * (1.0 - is_z),
+                             mask_style=video_mask * is_z, form=form).d_loss
+                 + losses.L_vX(d_x_fake=fake_video, mask_fake=video_mask, form=form).d_loss)
+    return frame, video
 
 
 def variables(nets, symbols):
@@ -208,7 +250,7 @@ class TrainGraph(object):
         x, y, z_hat = i["x"], i["y"], i["z_hat"]
         yz = tf.concat([y, i["z"]], axis=0)                   # Y ∪ Z: domain Y inputs
         B, n_y, n_yz = tf.shape(x)[0], tf.shape(y)[0], tf.shape(yz)[0]
-        weights = {w: getattr(cfg, w) for w in losses.WEIGHT_OF.values() if w}
+        weights = losses.weights_of(cfg)
 
         def part(terms, d_frame=0.0, d_video=0.0):
             return dict(terms, G_loss=losses.total(terms, weights), D_frame_loss=d_frame,
@@ -304,29 +346,6 @@ class TrainGraph(object):
         return Step(inputs, tf.group(*ops.values()), metrics)
 
     # -- Algorithm 1 --------------------------------------------------------
-    def _collect_losses(self, d, i):
-        """Candidates, greedy-by-Q or random action, and rewards for the states
-        `i["s"]` (p frames) of domain d; every network in inference mode."""
-        n, cfg = self.nets, self.cfg
-        s, p = i["s"], i["p"]
-        a1, a2 = candidates(n, d, s, p, is_training=False)
-        Q = getattr(n, "Q_" + d)
-        q1, q2 = score_candidates(Q, s, p, a1, a2, is_training=False)
-        a = tf.where(i["greedy"], tf.where(q1 >= q2, a1, a2), i["random_a"])
-        lam_rr, lam_rc = ((cfg.lambda_rx, cfg.lambda_rcx) if d == "X"
-                          else (cfg.lambda_ry, cfg.lambda_rcy))
-        video, lengths = ops.append_frame(s, p, a)
-        video_cost = adversarial_cost(n, d, video, lengths, form=cfg.gan_loss)
-        frame_cost = (video_cost if cfg.frame_terms == "prefix"    # a judged after s (`judge`)
-                      else adversarial_cost(n, d, a[:, None], form=cfg.gan_loss))
-        frame_loss = (frame_cost                                       # L_g
-                      + lam_rr * pixel_error(a, i["a_true"])           # L_rr
-                      + lam_rc * pixel_error(a2, i["a_true"]))         # L_rc
-        video_loss = cfg.lambda_v * video_cost                         # lambda_v L_v
-        terminal = tf.equal(p + 1, self.T)
-        reward = reward_from_loss(tf.where(terminal, video_loss, frame_loss))
-        return {"action": a, "reward": reward, "q1": q1, "q2": q2}
-
     def _collect_step(self, d):
         """New transitions for states of domain d (Algorithm 1, inner `else`) in
         one call, split across the towers (any number of states).
@@ -336,8 +355,11 @@ class TrainGraph(object):
         """
         inputs = self._placeholders(s="clip", p="int", greedy="bool", random_a="frame",
                                     a_true="frame")
-        metrics = parallel.towers_any_batch(lambda i: self._collect_losses(d, i), inputs,
-                                            self.devices, "collect_" + d)
+        cfg = self.cfg
+        weights = losses.weights_of(cfg)
+        metrics = parallel.towers_any_batch(
+            lambda i: collect(self.nets, d, i, self.T, weights, cfg.frame_terms, cfg.gan_loss),
+            inputs, self.devices, "collect_" + d)
         return Step(inputs, None, metrics)
 
     def _ddpg_losses(self, d, i):
@@ -374,39 +396,10 @@ class TrainGraph(object):
                 Step(inputs, ops["critic_loss"], metrics))
 
     def _discriminator_losses(self, d, i):
-        """D's losses on real clips of domain d and their translations (Algorithm 1,
-        last line): the frame terms of eq. (1)-(2) on clips with t < T (B̂2) plus
-        the video terms of eq. (8)-(9) on clips with t = T (B̂1).
-
-        For d = Y, `style` marks Z clips: their real video term is D_Y,1's and
-        they give no real frames to D_Y,0.
-        """
-        n, T, form = self.nets, self.T, self.cfg.gan_loss
-        clips, t = i["clips"], i["t"]
-        frame_mask = tf.sequence_mask(t, T, tf.float32) * tf.cast(t < T, tf.float32)[:, None]
-        video_mask = tf.cast(tf.equal(t, T), tf.float32)
-        fake = tf.stop_gradient((n.G_Y if d == "X" else n.G_X)(clips, is_training=False))
-        style_images = (n.D_Y(i["z_hat"][:, None])[:, 1], None)   # Σ log D_Y,1(Z_hat), eq. (1)
-        if d == "X":
-            real_frames, real_video = judge(n.D_X, clips, self.cfg.frame_terms, t)
-            fake_frames, fake_video = judge(n.D_Y, fake, self.cfg.frame_terms, t)
-            frame = losses.adversarial([(real_frames[..., 0], frame_mask), style_images],
-                                       [(fake_frames[..., 0], frame_mask)], form)
-            video = losses.adversarial([(real_video[:, 0], video_mask)],
-                                       [(fake_video[:, 0], video_mask),
-                                        (fake_video[:, 1], video_mask)], form)
-        else:
-            is_z = tf.cast(i["style"], tf.float32)
-            real_frames, real_video = judge(n.D_Y, clips, self.cfg.frame_terms, t)
-            fake_frames, fake_video = judge(n.D_X, fake, self.cfg.frame_terms, t)
-            frame = losses.adversarial(
-                [(real_frames[..., 0], frame_mask * (1.0 - is_z)[:, None]), style_images],
-                [(fake_frames[..., 0], frame_mask)], form)
-            video = losses.adversarial([(real_video[:, 0], video_mask * (1.0 - is_z)),  # D_Y,0(y)
-                                        (real_video[:, 1], video_mask * is_z)],         # D_Y,1(z)
-                                       [(fake_video[:, 0], video_mask)], form)
-        return {"D_loss": frame.d_loss + video.d_loss + l2(n, DISCRIMINATORS),
-                "D_frame_loss": frame.d_loss, "D_video_loss": video.d_loss}
+        frame, video = discriminator_losses(self.nets, d, i["clips"], i["t"], i["style"],
+                                            i["z_hat"], self.cfg.frame_terms, self.cfg.gan_loss)
+        return {"D_loss": frame + video + l2(self.nets, DISCRIMINATORS),
+                "D_frame_loss": frame, "D_video_loss": video}
 
     def _discriminator_step(self, d):
         """Discriminator update on m real clips x_{1:t} (d = X) or y_{1:t}/z_{1:t}

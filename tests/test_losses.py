@@ -105,3 +105,21 @@ def test_L_id_is_the_mean_squared_change(graph):
 def test_adversarial_losses_are_stable_for_large_logits(graph):
     d, g = run(losses.L_vX(c([[1e4]]), c([[-1e4]])))
     assert np.isfinite(d) and np.isfinite(g) and g == pytest.approx(1e4)
+
+
+def test_one_side_of_an_equation_and_the_per_sample_generator_cost(graph):
+    """Algorithm 1's D step takes one side of an equation; the two sides add up
+    to the whole, and G's per-sample cost averages to its g_loss."""
+    real, style, fake = (np.array([[0.4, 9.0], [-1.0, 9.0]]), np.array([[9.0, -0.7]]),
+                         np.array([[0.1, 0.6], [2.0, -3.0]]))
+    mask = np.array([1.0, 0.0])
+    whole = losses.L_vY(c(real), c(style), c(fake), c(mask), None, c(mask))
+    real_side = losses.L_vY(d_y_real=c(real), d_y_style=c(style), mask_real=c(mask))
+    fake_side = losses.L_vY(d_y_fake=c(fake), mask_fake=c(mask))
+    cost = losses.generator_cost("L_vY", c(fake))
+    whole, real_side, fake_side, cost = run([whole, real_side, fake_side, cost])
+    assert real_side.d_loss + fake_side.d_loss == pytest.approx(whole.d_loss, rel=1e-6)
+    assert real_side.d_loss == pytest.approx(softplus(-0.4) + softplus(0.7), rel=1e-6)
+    assert real_side.g_loss == 0.0 and fake_side.g_loss == pytest.approx(whole.g_loss)
+    np.testing.assert_allclose(cost, softplus(-fake).sum(axis=1), rtol=1e-6)
+    assert whole.g_loss == pytest.approx(cost[0], rel=1e-6)       # masked: the first clip only

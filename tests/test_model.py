@@ -1,0 +1,140 @@
+"""Algorithm 1's discriminator losses and rewards (model.py) against numpy,
+on stub networks whose outputs are simple functions of their inputs: a
+wrong head, mask, sign, weight or domain changes the numbers."""
+import numpy as np
+import pytest
+
+from rl_v2v_gan import model, ops
+from rl_v2v_gan.networks import Networks
+from rl_v2v_gan.tf_compat import tf
+
+T, H, W = 4, 2, 2
+WEIGHTS = dict(lambda_rx=0.1, lambda_ry=0.2, lambda_rcx=3.0, lambda_rcy=4.0, lambda_v=0.5,
+               lambda_id=0.0)
+D_SCALES = {"X": (1.5,), "Y": (0.7, -2.0)}           # D_d's heads: logit k = scale_k * running mean
+G_MAP = {"X": (0.5, 0.1), "Y": (-0.5, 0.2)}         # G_d(v) = a v + b, pixel by pixel
+P_SCALE = {"X": 0.9, "Y": 0.8}                      # P_d(v)_t = c v_t
+
+
+def softplus(v):
+    return np.log1p(np.exp(v))
+
+
+def masked_mean(values, mask):
+    mask = np.broadcast_to(mask, values.shape)
+    return (values * mask).sum() / max(mask.sum(), 1.0)
+
+
+def d_numpy(d, clip):
+    """The stub D_d's logits at every step: `[B, T, n]`."""
+    means = clip.mean(axis=(2, 3, 4))
+    running = np.cumsum(means, axis=1) / np.arange(1, clip.shape[1] + 1)
+    return np.stack([s * running for s in D_SCALES[d]], axis=-1)
+
+
+def g_numpy(d, v):
+    a, b = G_MAP[d]
+    return a * v + b
+
+
+class StubD(object):
+    """Causal: logit k at step t is scale_k times the mean of frames 1..t."""
+
+    def __init__(self, d):
+        self.scales = D_SCALES[d]
+
+    def __call__(self, clip, lengths=None, steps=False, **unused):
+        means = tf.reduce_mean(clip, axis=[2, 3, 4])
+        running = tf.cumsum(means, axis=1) / tf.range(1.0, clip.shape.as_list()[1] + 1.0)
+        logits = tf.stack([s * running for s in self.scales], axis=-1)
+        return logits if steps else ops.last_step(logits, lengths)
+
+
+def stub_networks():
+    def G(d):
+        a, b = G_MAP[d]
+        return lambda clip, **unused: a * clip + b
+
+    def P(d):
+        return lambda clip, **unused: P_SCALE[d] * clip
+
+    def Q(clip, action, **unused):        # prefers the brighter action
+        return tf.reduce_mean(action, axis=[1, 2, 3])
+
+    return Networks(G_X=G("X"), G_Y=G("Y"), P_X=P("X"), P_Y=P("Y"), D_X=StubD("X"),
+                    D_Y=StubD("Y"), Q_X=Q, Q_Y=Q)
+
+
+def run(tensors):
+    with tf.Session() as sess:
+        return sess.run(tensors)
+
+
+@pytest.mark.parametrize("frame_terms", ["prefix", "single"])
+@pytest.mark.parametrize("d", ["X", "Y"])
+def test_discriminator_losses_are_the_real_side_of_d_and_the_generated_side_of_the_other(
+        graph, rng, d, frame_terms):
+    other = {"X": "Y", "Y": "X"}[d]
+    clips = rng.uniform(-1, 1, (4, T, H, W, 3)).astype(np.float32)
+    t = np.array([2, 4, 3, 4], np.int32)                # rows 0, 2: frame terms; 1, 3: video
+    is_z = np.array([False, False, True, True]) & (d == "Y")
+    z_hat = rng.uniform(-1, 1, (3, H, W, 3)).astype(np.float32)
+    frame, video = run(model.discriminator_losses(
+        stub_networks(), d, tf.constant(clips), tf.constant(t), tf.constant(is_z),
+        tf.constant(z_hat), frame_terms, "nonsaturating"))
+
+    real, fake = d_numpy(d, clips), d_numpy(other, g_numpy(other, clips))
+    real_video, fake_video = real[:, -1], fake[:, -1]             # video rows have t = T
+    if frame_terms == "single":        # frame j judged alone, as a clip of length 1
+        real = np.concatenate([d_numpy(d, clips[:, j:j + 1]) for j in range(T)], axis=1)
+        fake = np.concatenate([d_numpy(other, g_numpy(other, clips[:, j:j + 1]))
+                               for j in range(T)], axis=1)
+    frame_mask = (np.arange(T)[None] < t[:, None]) & (t < T)[:, None]
+    video_mask, y_row = (t == T).astype(float), (~is_z).astype(float)
+    style = softplus(2.0 * z_hat.mean(axis=(1, 2, 3))).mean()   # -log sigmoid(D_Y,1 = -2 mean)
+    expected_frame = (masked_mean(softplus(-real[..., 0]), frame_mask * y_row[:, None]) + style
+                      + masked_mean(softplus(fake[..., 0]), frame_mask))
+    expected_video = (masked_mean(softplus(-real_video[:, 0]), video_mask * y_row)
+                      + masked_mean(softplus(fake_video[:, 0]), video_mask))
+    if d == "X":       # D_Y's style head judges G_Y(x) too (eq. 9)
+        expected_video += masked_mean(softplus(fake_video[:, 1]), video_mask)
+    else:              # Z clips: real for D_Y,1 (eq. 9)
+        expected_video += masked_mean(softplus(-real_video[:, 1]), video_mask * is_z)
+    assert frame == pytest.approx(expected_frame, rel=1e-5)
+    assert video == pytest.approx(expected_video, rel=1e-5)
+
+
+@pytest.mark.parametrize("frame_terms", ["prefix", "single"])
+@pytest.mark.parametrize("d", ["X", "Y"])
+def test_collect_takes_the_greedy_or_random_action_and_rewards_exp_minus_its_loss(
+        graph, rng, d, frame_terms):
+    other = {"X": "Y", "Y": "X"}[d]
+    B = 4
+    s = rng.uniform(-1, 1, (B, T, H, W, 3)).astype(np.float32)
+    p = np.array([1, 2, 3, 3], np.int32)                  # p + 1 = T: terminal
+    greedy = np.array([True, False, True, False])
+    random_a, a_true = (rng.uniform(-1, 1, (B, H, W, 3)).astype(np.float32) for _ in range(2))
+    inputs = {"s": s, "p": p, "greedy": greedy, "random_a": random_a, "a_true": a_true}
+    out = run(model.collect(stub_networks(), d, {k: tf.constant(v) for k, v in inputs.items()},
+                            T, WEIGHTS, frame_terms, "nonsaturating"))
+
+    last = s[np.arange(B), p - 1]                                     # frame p of each state
+    a1 = P_SCALE[d] * last                                            # P_d(s)
+    a2 = g_numpy(d, P_SCALE[other] * g_numpy(other, last))           # G_d(P_o(G_o(s)))
+    q1, q2 = a1.mean(axis=(1, 2, 3)), a2.mean(axis=(1, 2, 3))
+    a = np.where(greedy[:, None, None, None],
+                 np.where((q1 >= q2)[:, None, None, None], a1, a2), random_a)
+    video = s.copy()
+    video[np.arange(B), p] = a
+    video_logits = d_numpy(d, video)[np.arange(B), p]                 # D_d after s ⧺ a
+    frame_logits = (video_logits if frame_terms == "prefix" else d_numpy(d, a[:, None])[:, 0])
+    lam_r, lam_rc = ((WEIGHTS["lambda_rx"], WEIGHTS["lambda_rcx"]) if d == "X"
+                     else (WEIGHTS["lambda_ry"], WEIGHTS["lambda_rcy"]))
+    mse = lambda u, v: ((u - v) ** 2).mean(axis=(1, 2, 3))
+    frame_loss = softplus(-frame_logits[:, 0]) + lam_r * mse(a, a_true) + lam_rc * mse(a2, a_true)
+    video_loss = WEIGHTS["lambda_v"] * softplus(-video_logits).sum(axis=1)  # D_Y: both heads
+    loss = np.where(p + 1 == T, video_loss, frame_loss)
+    np.testing.assert_allclose(out["q1"], q1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["q2"], q2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["action"], a, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["reward"], np.exp(-loss), rtol=1e-5)
