@@ -7,9 +7,11 @@ Placeholders take float32 clips in [-1, 1], `[batch, T, H, W, 3]`, with
 `lengths` (`[batch]`) where a clip is a right-padded prefix.
 """
 import collections
+import contextlib
 
 from . import losses, ops, parallel
-from .networks import CRITICS, DISCRIMINATORS, POLICY, build_networks, recompute_in_order
+from .networks import CRITICS, DISCRIMINATORS, POLICY, build_networks
+from .recompute import Recompute
 from .rl import DOMAINS, critic_target, reward_from_loss, update_target
 from .tf_compat import tf
 
@@ -163,8 +165,9 @@ class TrainGraph(object):
         self.static_batch = static_batch
         self.T, H, W, C = cfg.input_shape
         self.clip_shape, self.frame_shape = [None, self.T, H, W, C], [None, H, W, C]
+        self.recompute = Recompute() if cfg.recompute == "on" else None
         self.nets = build_networks(cfg.filters, cfg.l2, model=cfg.model,
-                                   recompute=cfg.recompute == "on", d_norm=cfg.d_norm,
+                                   recompute=self.recompute, d_norm=cfg.d_norm,
                                    input_skip=cfg.input_skip == "on")
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
@@ -214,7 +217,7 @@ class TrainGraph(object):
                       for key, _, symbols in groups}
 
         def tower(i):
-            with recompute_in_order():
+            with self.recompute.chain() if self.recompute else contextlib.suppress():
                 return parallel.part_gradients(parts(i), objectives)
 
         results = parallel.towers(tower, inputs, self.devices, name)

@@ -19,13 +19,10 @@ reach -1 (the black backgrounds of the synthetic data) on the first frame.
 (choice) Discriminators and critics read the features of the last valid
 step: the ConvLSTM state has seen the whole clip.
 
-Memory: with `recompute` a training-mode call keeps only its input and output
-for the backward pass and recomputes its forward there (`recomputed`): the
-paper's configuration then fits one device's memory at the cost of one more
-forward pass per differentiated call.
+Memory: networks given a `recompute.Recompute` recompute the forward of
+their training-mode calls in the backward pass.
 """
 import collections
-import contextlib
 
 from . import blocks, ops
 from .tf_compat import tf
@@ -50,7 +47,7 @@ def check_video(x, name="clip"):
     return shape
 
 
-def auto_encoder(clip, filters, ctx, input_skip=False):
+def auto_encoder(clip, filters, ctx, outputs=3, input_skip=False):
     """G / P body: `[B, T, H, W, 3] => [B, T, H, W, 3]` in (-1, 1).
 
     `input_skip` (choice, `--input_skip on`): the output projection also
@@ -67,7 +64,7 @@ def auto_encoder(clip, filters, ctx, input_skip=False):
                       carry=ctx.carry)                # [B, T, H, W, 3]
     if input_skip:
         h = tf.concat([h, clip], axis=-1)            # [B, T, H, W, 6]
-    return tf.tanh(ops.conv2d_video(h, 3, 1, ctx.regularizer, scope="out_proj"))
+    return tf.tanh(ops.conv2d_video(h, outputs, 1, ctx.regularizer, scope="out_proj"))
 
 
 def classifier(clip, filters, ctx, lengths, outputs, steps=False):
@@ -86,64 +83,22 @@ def classifier(clip, filters, ctx, lengths, outputs, steps=False):
     return x if steps else x[:, 0]
 
 
-_ORDERS = []    # the chains of `recompute_in_order` blocks, innermost last
-
-
-@contextlib.contextmanager
-def recompute_in_order():
-    """Recomputed calls made in this block (one training step's losses on one
-    device) run their backward passes one after another, in the order
-    `tf.gradients` reaches them, so at most one call's activations are alive
-    at a time."""
-    _ORDERS.append([])
-    try:
-        yield
-    finally:
-        _ORDERS.pop()
-
-
-def recomputed(fn, x):
-    """`fn(x, first)` whose inner activations are not kept for the backward pass.
-
-    Activation checkpointing at network granularity: the forward (`first`
-    True) is run as usual, but its gradient is `tf.gradients` of a second
-    forward (`first` False: it must not repeat side effects such as
-    batch-norm updates) built once the output's gradient `dy` exists, under
-    a control dependency on it (and, in a `recompute_in_order` block, on the
-    previous recomputed call's gradients), so it runs during the backward
-    pass. Several gradients through the same call (e.g. of the G and the D
-    losses through a discriminator) share one recomputation. Exact for
-    deterministic `fn`; the trainable variables fn reads must be resource
-    variables (custom_gradient's rule).
-    """
-    again, order = [], _ORDERS[-1] if _ORDERS else []
-
-    @tf.custom_gradient
-    def call(x):
-        def grad(dy, variables=()):
-            if not again:
-                with tf.control_dependencies([dy] + order[-1:]):
-                    x_again = tf.identity(x)
-                again.extend([x_again, fn(x_again, False)])
-            grads = tf.gradients(again[1], [again[0]] + list(variables), dy)
-            order.append(tf.group(*[g for g in grads if g is not None]))
-            return grads[0], grads[1:]
-        return fn(x, True), grad
-    return call(x)
-
-
 class Network(object):
     """One network of Table 1 under `variable_scope(name)`, callable many times.
 
     Calls take `is_training` (batch statistics or moving averages),
     `lengths` (`[B]` valid steps of right-padded clips, None = all) and
     `update_stats` (whether this call updates batch-norm moving averages).
-    With `recompute`, training-mode calls are `recomputed`.
+    `outputs`: channels of a generated frame, or logits of a discriminator
+    (D_Y: 2) or critic (1). With
+    `recompute` (a `recompute.Recompute`), training-mode calls are recomputed
+    in the backward pass.
     """
 
-    def __init__(self, name, kind, filters, l2, per_frame=False, recompute=False, normalize=True,
-                 input_skip=False):
+    def __init__(self, name, kind, filters, l2, outputs=1, per_frame=False, recompute=None,
+                 normalize=True, input_skip=False):
         self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
+        self.outputs = outputs
         self.normalize, self.input_skip = normalize, input_skip
         self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
         self.recompute = recompute
@@ -154,9 +109,8 @@ class Network(object):
                            self.regularizer, self.normalize, carry)
         with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True):
             if self.kind == "auto_encoder":
-                return auto_encoder(clip, self.filters, ctx, self.input_skip)
-            outputs = 1 if self.kind == "critic" or not self.name.endswith("D_Y") else 2
-            logits = classifier(clip, self.filters, ctx, lengths, outputs, steps)
+                return auto_encoder(clip, self.filters, ctx, self.outputs, self.input_skip)
+            logits = classifier(clip, self.filters, ctx, lengths, self.outputs, steps)
             return tf.nn.relu(logits)[:, 0] if self.kind == "critic" else logits
 
     def __call__(self, clip, action=None, is_training=True, lengths=None, update_stats=True,
@@ -183,8 +137,8 @@ class Network(object):
                 clip = tf.concat([clip, action[:, None]], axis=1)
             else:
                 clip, lengths = ops.append_frame(clip, lengths, action)
-        if self.recompute and is_training:
-            return recomputed(lambda c, first: self._body(c, lengths, True, update_stats and first,
+        if self.recompute is not None and is_training:
+            return self.recompute(lambda c, first: self._body(c, lengths, True, update_stats and first,
                                                           steps), clip)
         return self._body(clip, lengths, is_training, update_stats, steps, carry)
 
@@ -205,17 +159,19 @@ class Network(object):
 Networks = collections.namedtuple("Networks", SYMBOLS)
 
 KIND = {"G": "auto_encoder", "P": "auto_encoder", "D": "discriminator", "Q": "critic"}
+# Output channels (G, P: RGB frames) or logits (D_Y: domain and style heads).
+OUTPUTS = {"G_X": 3, "G_Y": 3, "P_X": 3, "P_Y": 3, "D_X": 1, "D_Y": 2, "Q_X": 1, "Q_Y": 1}
 
 
 def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan",
-                   recompute=False, d_norm="batch", input_skip=False):
+                   recompute=None, d_norm="batch", input_skip=False):
     """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
 
     `prefix="target_"` gives the DDPG target copies (no L2 term); their
     variables exist once they are first called. `model="frame"` makes the
     generators G_X, G_Y frame-based (the paper's Fig. 1 baseline): the same
     network applied to every frame on its own, as a clip of length 1.
-    `recompute`: see `recomputed`. `d_norm="none"` builds the discriminators
+    `recompute`: a `recompute.Recompute` (None: off). `d_norm="none"` builds the discriminators
     without batch norm (choice, docs/investigation.md): with batch norm, D's output
     on a batch of real and generated clips is nearly blind to a change that
     moves all generated clips together, and the generators learn little.
@@ -224,7 +180,7 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
     if len(filters) != 3 or min(filters) < 1:
         raise ValueError("filters: need three positive widths, got %s" % (list(filters),))
     return Networks(*[
-        Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2,
+        Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2, OUTPUTS[s],
                 per_frame=(model == "frame" and s[0] == "G"), recompute=recompute,
                 normalize=(d_norm == "batch" or s[0] != "D"), input_skip=input_skip)
         if s in symbols else None

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import TINY_FILTERS
-from rl_v2v_gan.networks import SYMBOLS, build_networks, recompute_in_order
+from rl_v2v_gan.networks import SYMBOLS, build_networks
+from rl_v2v_gan.recompute import Recompute
 from rl_v2v_gan.tf_compat import tf
 
 H = W = 16
@@ -152,13 +153,14 @@ def test_two_graphs_in_one_process(rng):
 
 @pytest.mark.parametrize("in_order", [False, True])
 def test_recomputed_calls_give_the_same_gradients_without_repeating_updates(graph, rng, in_order):
-    """`recompute=True` (activation checkpointing) changes memory, not math:
+    """`recompute` (activation checkpointing) changes memory, not math:
     G, P, D and Q calls with padded prefixes, the same variables, equal
     gradients; batch-norm updates are created by the first forward only; two
     losses through one call share a single recomputation. In a
-    `recompute_in_order` block each recomputation waits for the gradients of
+    `Recompute.chain()` block each recomputation waits for the gradients of
     the one before (4 calls: 3 waits)."""
-    plain, remat = build_networks(TINY_FILTERS), build_networks(TINY_FILTERS, recompute=True)
+    recompute = Recompute()
+    plain, remat = build_networks(TINY_FILTERS), build_networks(TINY_FILTERS, recompute=recompute)
     x = tf.constant(rng.uniform(-1, 1, (2, 4, H, W, 3)), tf.float32)
     a = tf.constant(rng.uniform(-1, 1, (2, H, W, 3)), tf.float32)
     p = tf.constant([2, 3])
@@ -171,7 +173,7 @@ def test_recomputed_calls_give_the_same_gradients_without_repeating_updates(grap
 
     updates = lambda: len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
     (g_plain, d_plain), before = losses(plain), updates()
-    block = recompute_in_order() if in_order else contextlib.suppress()
+    block = recompute.chain() if in_order else contextlib.suppress()
     with block:
         g_remat, d_remat = losses(remat)
     per_forward = updates() - before
