@@ -191,10 +191,12 @@ def count_flops(per_op, calls):
             "matmul_flops": by_type.get("MatMul", 0), "uncounted_ops": sorted(uncounted)}
 
 
-def train_args(spec, data_dir):
+def train_args(spec, data_dir=None):
+    """The flags of a training run of `spec` (its data and checkpoints in `data_dir`)."""
     from rl_v2v_gan import config
-    argv = ["--mode", "train", "--dataset", "synthetic", "--data_dir", data_dir,
-            "--checkpoint_dir", os.path.join(data_dir, "checkpoints"),
+    folders = [] if data_dir is None else [
+        "--data_dir", data_dir, "--checkpoint_dir", os.path.join(data_dir, "checkpoints")]
+    argv = ["--mode", "train", "--dataset", "synthetic"] + folders + [
             "--input_shape", str(spec["T"]), str(spec["H"]), str(spec["H"]), "3",
             "--batch_size", str(spec["batch"]), "--grappler", spec["grappler"],
             "--recompute", spec["recompute"],
@@ -279,17 +281,12 @@ def measure_train(spec):
 
 def measure_flops_only(spec):
     """FLOPs of a configuration without running it (the graph is built, not run)."""
-    from rl_v2v_gan import model
+    from rl_v2v_gan import config, model
     tf = tf_module()
-    data_dir = tempfile.mkdtemp(prefix="rl_v2v_gan_bench_")
-    try:
-        args = train_args(spec, data_dir)
-        graph = tf.Graph()
-        with graph.as_default():
-            g = model.TrainGraph(args, spec["phase"], static_batch=True)
-        return flops_of_phase(graph, g, spec["phase"])
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+    graph = tf.Graph()
+    with graph.as_default():
+        g = model.TrainGraph(config.hparams(train_args(spec)), spec["phase"], static_batch=True)
+    return flops_of_phase(graph, g, spec["phase"])
 
 
 def conv_lstm_layers(T, H, filters):

@@ -7,6 +7,7 @@ and translate read the architecture back from it, so a released checkpoint
 needs no shape flags.
 """
 import argparse
+import collections
 import json
 import os
 import time
@@ -283,24 +284,68 @@ def saved_architecture(saved):
     return {k: v for k, v in values.items() if v is not None}
 
 
-def apply_architecture(args, directory):
-    """Take the architecture flags from `directory/config.json` into `args`.
-
-    Flags given explicitly must agree with the checkpoint, or a UserError
-    names them. Returns the loaded config (or None when there is none).
-    """
+def checkpoint_spec(args, directory):
+    """The `ModelSpec` of the model in `directory`, from its config.json (None
+    when there is none). Flags given explicitly must agree with it, or a
+    UserError names them; `args` is not changed."""
     saved = load_config(directory)
     if saved is None:
         return None
     path = os.path.join(directory, CONFIG_FILE)
-    for key, value in saved_architecture(saved).items():
+    values = saved_architecture(saved)
+    for key, value in values.items():
         problem = _architecture_problem(key, value)
         if problem:
             raise UserError("%s: %s is %s; %s (fix the file or delete it and pass the "
                             "architecture flags)" % (path, key, json.dumps(value), problem))
         if key in args.explicit and getattr(args, key) != value:
             raise UserError("--%s %s disagrees with %s (%s); drop the flag or use a matching "
-                            "checkpoint" % (key, getattr(args, key),
-                                            os.path.join(directory, CONFIG_FILE), value))
-        setattr(args, key, value)
-    return saved
+                            "checkpoint" % (key, getattr(args, key), path, value))
+    return model_spec(dict({k: getattr(args, k) for k in ARCH_KEYS}, **values))  # missing: flags
+
+
+# ----------------------------------------------------------------------------
+# Immutable views of the flags for the graph code.
+
+ModelSpec = collections.namedtuple("ModelSpec", "input_shape filters model input_skip")
+ModelSpec.__doc__ = """The architecture of a model (the `ARCH_KEYS` flags: what
+fixes its variables): input_shape `(T, H, W, 3)`, filters (three widths),
+model ("rl_v2v_gan" or "frame"), input_skip (bool)."""
+
+
+def model_spec(values):
+    """The `ModelSpec` of parsed flags or of a config.json's `{key: value}`."""
+    get = values.get if isinstance(values, dict) else lambda key: getattr(values, key)
+    return ModelSpec(tuple(get("input_shape")), tuple(get("filters")), get("model"),
+                     get("input_skip") == "on")
+
+
+def with_architecture(args, spec):
+    """A copy of the flags with the architecture of `spec` (e.g. a checkpoint's)."""
+    copy = argparse.Namespace(**vars(args))
+    copy.input_shape, copy.filters = list(spec.input_shape), list(spec.filters)
+    copy.model, copy.input_skip = spec.model, "on" if spec.input_skip else "off"
+    return copy
+
+
+LAMBDAS = ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v", "lambda_id")
+
+HParams = collections.namedtuple(
+    "HParams", "spec l2 d_norm recompute batch_size learning_rate lr_decay total_steps gan_loss "
+    "frame_terms adversarial_d reversed_negatives recycle_frames weights gamma tau")
+HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
+architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
+of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's
+gamma and tau. On/off flags are bools. Build it with `hparams(args)`; change
+it with `_replace`."""
+
+
+def hparams(args):
+    """The `HParams` of validated flags."""
+    return HParams(
+        spec=model_spec(args), l2=args.l2, d_norm=args.d_norm, recompute=args.recompute == "on",
+        batch_size=args.batch_size, learning_rate=args.learning_rate, lr_decay=args.lr_decay,
+        total_steps=args.epochs * args.steps_per_epoch, gan_loss=args.gan_loss,
+        frame_terms=args.frame_terms, adversarial_d=args.adversarial_d,
+        reversed_negatives=args.reversed_negatives == "on", recycle_frames=args.recycle_frames,
+        weights={k: getattr(args, k) for k in LAMBDAS}, gamma=args.gamma, tau=args.tau)

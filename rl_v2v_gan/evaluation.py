@@ -9,8 +9,8 @@
 
 All three restore through `load_generators`, the one place that restores for
 inference: it finds the checkpoint (`--checkpoint PREFIX`, or the latest in
-`--checkpoint_dir`), takes the architecture flags from the `config.json`
-beside it (`config.apply_architecture`), builds `G_X` and `G_Y` in inference
+`--checkpoint_dir`), takes the architecture from the `config.json` beside
+it (`config.checkpoint_spec`), builds `G_X` and `G_Y` in inference
 mode (`is_training=False`: batch norm uses its moving averages) in their own
 graph, and restores only their variables with `checkpoints.restorer`, so a
 checkpoint of another architecture fails with a message naming the
@@ -62,11 +62,11 @@ SAMPLE_FPS = 8.0     # dataset clips have no frame rate of their own
 # Restoring the generators.
 
 def resolve_checkpoint(args):
-    """The checkpoint prefix to restore and the folder of its config.json.
+    """The checkpoint to restore: `(path, directory, spec)`, its prefix, the
+    folder of its config.json and its `config.ModelSpec` (from config.json,
+    explicit flags must agree; from the flags when there is none).
 
-    `--checkpoint PREFIX` wins over `--checkpoint_dir`. Applies the
-    architecture of config.json to `args` (explicit flags must agree).
-    Returns `(path, directory)`.
+    `--checkpoint PREFIX` wins over `--checkpoint_dir`.
     """
     if args.checkpoint:
         path = checkpoints.find(explicit=args.checkpoint)
@@ -80,29 +80,33 @@ def resolve_checkpoint(args):
         if path is None:
             raise UserError("--checkpoint_dir %s holds no checkpoint (no `checkpoint` index "
                             "file): train first, or pass --checkpoint PREFIX" % directory)
-    if config.apply_architecture(args, directory) is None:
+    spec = config.checkpoint_spec(args, directory)
+    if spec is None:
         print("note: no %s beside %s: using --input_shape %s --filters %s --model %s from the "
               "flags" % (config.CONFIG_FILE, path, " ".join(map(str, args.input_shape)),
                          " ".join(map(str, args.filters)), args.model))
-    return path, directory
+        spec = config.model_spec(args)
+    return path, directory, spec
 
 
 class Generators(OwnsSession):
     """`G_X` and `G_Y` of a checkpoint in inference mode, in their own graph and session.
 
     Attributes: `path` (the checkpoint prefix), `directory` (its folder),
-    `shape` (`[T, H, W, 3]` the model takes), `graph`, `session`,
-    `variables` (the restored variables: weights and batch-norm statistics).
+    `spec` (its `config.ModelSpec`), `shape` (`[T, H, W, 3]` the model
+    takes), `graph`, `session`, `variables` (the restored variables: weights
+    and batch-norm statistics). Clips are translated `batch_size` at a time;
+    `session_config` configures the session.
     """
 
-    def __init__(self, args, path, directory):
-        self.path, self.directory = path, directory
-        self.shape = list(args.input_shape)
-        self.batch_size = args.batch_size
+    def __init__(self, spec, path, directory, batch_size, session_config=None):
+        self.path, self.directory, self.spec = path, directory, spec
+        self.shape = list(spec.input_shape)
+        self.batch_size = batch_size
         self.graph = tf.Graph()
         with self.graph.as_default():
-            nets = build_networks(args.filters, 0.0, symbols=GENERATORS, model=args.model,
-                                  input_skip=args.input_skip == "on")
+            nets = build_networks(spec.filters, 0.0, symbols=GENERATORS, model=spec.model,
+                                  input_skip=spec.input_skip)
             self.clips = tf.placeholder(tf.float32, [None] + self.shape, name="clips")
             self.outputs, self.carries = {}, {}
             for direction, symbol in sorted(DIRECTIONS.items()):
@@ -114,7 +118,7 @@ class Generators(OwnsSession):
             saver, _ = checkpoints.restorer(path, self.variables, required=self.variables)
             # Writes the export bundle; relative paths in its `checkpoint` index.
             self.saver = tf.train.Saver(self.variables, save_relative_paths=True)
-            self.session = tf.Session(graph=self.graph, config=session_config(args.num_gpus, args.grappler))
+            self.session = tf.Session(graph=self.graph, config=session_config)
             try:
                 checkpoints.restore(saver, self.session, path)
             except UserError:
@@ -175,12 +179,13 @@ def load_generators(args, resolved=None):
     `Generators` (callable: clips => translated clips; close it, or use it as
     a context manager).
     """
-    path, directory = resolved or resolve_checkpoint(args)
+    path, directory, spec = resolved or resolve_checkpoint(args)
     started = time.time()
-    generators = Generators(args, path, directory)
+    generators = Generators(spec, path, directory, args.batch_size,
+                            session_config(args.num_gpus, args.grappler))
     print("restored G_X, G_Y from %s (T H W = %s, filters %s) in %.1f s"
           % (path, " ".join(map(str, generators.shape[:3])),
-             " ".join(map(str, args.filters)), time.time() - started))
+             " ".join(map(str, spec.filters)), time.time() - started))
     return generators
 
 
@@ -197,8 +202,9 @@ def evaluate(args):
     `metrics.json` beside the checkpoint and side-by-side MP4/GIF samples to
     `--samples_dir`. Returns the metrics dict.
     """
-    generators = load_generators(args)   # applies config.json: the dataset's shape
+    generators = load_generators(args)
     path, directory = generators.path, generators.directory
+    args = config.with_architecture(args, generators.spec)   # the dataset at the model's shape
     with generators:
         ds = data.ensure_dataset(args)
         source, truth, target, split = data.eval_clips(ds, args.eval_batches * args.batch_size)

@@ -197,11 +197,6 @@ WEIGHT_OF = {"L_g_X": None, "L_g_Y": None, "L_rr_X": "lambda_rx", "L_rr_Y": "lam
              "L_id_X": "lambda_id", "L_id_Y": "lambda_id"}
 
 
-def weights_of(hparams):
-    """The lambda weights of eq. (10) `{name: value}` from an object with them as attributes."""
-    return {w: getattr(hparams, w) for w in sorted(set(WEIGHT_OF.values()) - {None})}
-
-
 def total(terms, weights):
     """Weighted total of eq. (10): L_g^X + L_g^Y + lambda_rx L_rr^X + lambda_ry L_rr^Y
     + lambda_rcx L_rc^X + lambda_rcy L_rc^Y + lambda_v L_v (+ lambda_id (L_id^X + L_id^Y),

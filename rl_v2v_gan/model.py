@@ -133,15 +133,14 @@ def l2(nets, symbols):
     return tf.add_n([getattr(nets, s).regularization_loss() for s in symbols])
 
 
-def learning_rate(cfg, step):
+def learning_rate(hp, step):
     """`--learning_rate`, or with `--lr_decay linear` (choice) constant for the
-    first half of the run's `epochs x steps_per_epoch` steps and linearly
-    down to 0 at the last."""
-    if cfg.lr_decay == "none":
-        return tf.constant(cfg.learning_rate)
-    total = float(cfg.epochs * cfg.steps_per_epoch)
-    remaining = 1.0 - tf.cast(step, tf.float32) / total
-    return cfg.learning_rate * tf.clip_by_value(2.0 * remaining, 0.0, 1.0)
+    first half of the run's `hp.total_steps` (epochs x steps_per_epoch) and
+    linearly down to 0 at the last."""
+    if hp.lr_decay == "none":
+        return tf.constant(hp.learning_rate)
+    remaining = 1.0 - tf.cast(step, tf.float32) / float(hp.total_steps)
+    return hp.learning_rate * tf.clip_by_value(2.0 * remaining, 0.0, 1.0)
 
 
 PHASES = ("pretrain", "rl")
@@ -158,22 +157,23 @@ class TrainGraph(object):
     Both have `global_step`, `advance` (adds 1 to it) and `epoch`.
     """
 
-    def __init__(self, cfg, phase, devices=("/cpu:0",), static_batch=False):
+    def __init__(self, hp, phase, devices=("/cpu:0",), static_batch=False):
         if phase not in PHASES:
             raise ValueError("phase must be one of %s" % (PHASES,))
-        self.cfg, self.phase, self.devices = cfg, phase, list(devices)
+        self.hp, self.phase, self.devices = hp, phase, list(devices)
         self.static_batch = static_batch
-        self.T, H, W, C = cfg.input_shape
+        spec = hp.spec
+        self.T, H, W, C = spec.input_shape
         self.clip_shape, self.frame_shape = [None, self.T, H, W, C], [None, H, W, C]
-        self.recompute = Recompute() if cfg.recompute == "on" else None
-        self.nets = build_networks(cfg.filters, cfg.l2, model=cfg.model,
-                                   recompute=self.recompute, d_norm=cfg.d_norm,
-                                   input_skip=cfg.input_skip == "on")
+        self.recompute = Recompute() if hp.recompute else None
+        self.nets = build_networks(spec.filters, hp.l2, model=spec.model,
+                                   recompute=self.recompute, d_norm=hp.d_norm,
+                                   input_skip=spec.input_skip)
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
         self.next_epoch = tf.assign_add(self.epoch, 1)
-        self.learning_rate = learning_rate(cfg, self.global_step)
+        self.learning_rate = learning_rate(hp, self.global_step)
         adam = lambda name: tf.train.AdamOptimizer(self.learning_rate, beta1=0.5, name=name)
         self.opt = {k: adam("Adam_" + k) for k in ("G", "D", "Q", "mu")}
         self.preview_input = tf.placeholder(tf.float32, self.clip_shape, name="preview_x")
@@ -182,8 +182,8 @@ class TrainGraph(object):
         if phase == "pretrain":
             self.pretrain = self._pretrain_step()
             return
-        self.targets = build_networks(cfg.filters, prefix="target_", symbols=POLICY + CRITICS,
-                                      model=cfg.model, input_skip=cfg.input_skip == "on")
+        self.targets = build_networks(spec.filters, prefix="target_", symbols=POLICY + CRITICS,
+                                      model=spec.model, input_skip=spec.input_skip)
         self.collect = {d: self._collect_step(d) for d in DOMAINS}
         self.ddpg, self.critic_warmup = {}, {}
         for d in DOMAINS:
@@ -191,14 +191,14 @@ class TrainGraph(object):
         self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}
         self.target_variables, sources = self._target_pairs()
         self.init_targets = update_target(self.target_variables, sources, 1.0)
-        self.soft_update = update_target(self.target_variables, sources, cfg.tau)
+        self.soft_update = update_target(self.target_variables, sources, hp.tau)
 
     # -- helpers -----------------------------------------------------------
     def _placeholders(self, **specs):
         """Placeholders by kind; with `static_batch` (the profiler's FLOP counts
         need complete shapes) their batch is --batch_size (`t_yz`: twice that)."""
         def batch(name):
-            B = self.cfg.batch_size * (2 if name == "t_yz" else 1)
+            B = self.hp.batch_size * (2 if name == "t_yz" else 1)
             return B if self.static_batch else None
         kinds = {"clip": (tf.float32, self.clip_shape[1:]),
                  "frame": (tf.float32, self.frame_shape[1:]),
@@ -249,15 +249,13 @@ class TrainGraph(object):
         terms, L_rc^Y), the X -> Y side (G_Y on X, D_Y's terms, L_rc^X), and
         the recurrent terms with the L2 penalties. Each part returns its terms
         and its shares of G_loss and D_loss."""
-        n, cfg = self.nets, self.cfg
+        n, hp = self.nets, self.hp
         x, y, z_hat = i["x"], i["y"], i["z_hat"]
         yz = tf.concat([y, i["z"]], axis=0)                   # Y ∪ Z: domain Y inputs
         B, n_y, n_yz = tf.shape(x)[0], tf.shape(y)[0], tf.shape(yz)[0]
-        weights = losses.weights_of(cfg)
-
         def part(terms, d_frame=0.0, d_video=0.0):
-            return dict(terms, G_loss=losses.total(terms, weights), D_frame_loss=d_frame,
-                        D_video_loss=d_video, D_loss=d_frame + cfg.lambda_v * d_video)
+            return dict(terms, G_loss=losses.total(terms, hp.weights), D_frame_loss=d_frame,
+                        D_video_loss=d_video, D_loss=d_frame + hp.weights["lambda_v"] * d_video)
 
         # (choice) Each discriminator sees real and translated inputs in one
         # call (one batch-norm batch); see `judge` for how frames are read.
@@ -271,7 +269,7 @@ class TrainGraph(object):
         # training-mode call, batch norm over real and generated inputs makes
         # D's output nearly blind to a shift that moves all generated inputs
         # together, which is how a generator changes: G got almost no gradient.
-        apart = cfg.adversarial_d == "inference"
+        apart = hp.adversarial_d == "inference"
         for_d = tf.stop_gradient if apart else (lambda v: v)
 
         def g_terms(adv, video, D, generated, frame_term, video_term):
@@ -280,30 +278,30 @@ class TrainGraph(object):
             an inference-mode call on the generated clips."""
             if not apart:
                 return adv.g_loss, video.g_loss
-            frames, videos = judge(D, generated, cfg.frame_terms, is_training=False)
+            frames, videos = judge(D, generated, hp.frame_terms, is_training=False)
             return frame_term(frames).g_loss, video_term(videos).g_loss
 
         def y_to_x():
             gx_yz = n.G_X(yz)                                 # [2B, T, H, W, 3] Y, Z -> X
-            frames, videos = judge(n.D_X, tf.concat([x, for_d(gx_yz)], 0), cfg.frame_terms)
-            adv = losses.L_g_X(frames[:B], frames[B:], form=cfg.gan_loss)
-            video = losses.L_vX(videos[:B], videos[B:], form=cfg.gan_loss)
+            frames, videos = judge(n.D_X, tf.concat([x, for_d(gx_yz)], 0), hp.frame_terms)
+            adv = losses.L_g_X(frames[:B], frames[B:], form=hp.gan_loss)
+            video = losses.L_vX(videos[:B], videos[B:], form=hp.gan_loss)
             g_frame, g_video = g_terms(
                 adv, video, n.D_X, gx_yz,
-                lambda fake: losses.L_g_X(frames[:B], fake, form=cfg.gan_loss),
-                lambda fake: losses.L_vX(videos[:B], fake, form=cfg.gan_loss))
+                lambda fake: losses.L_g_X(frames[:B], fake, form=hp.gan_loss),
+                lambda fake: losses.L_vX(videos[:B], fake, form=hp.gan_loss))
             back = recycle_clip(n.G_Y, n.P_X, gx_yz, i["t_yz"], update_stats=False)
             terms = {"L_g_X": g_frame, "L_v": g_video,
-                     "L_rc_Y": losses.L_rc(yz, i["t_yz"], back, cfg.recycle_frames)}
-            if cfg.lambda_id:
+                     "L_rc_Y": losses.L_rc(yz, i["t_yz"], back, hp.recycle_frames)}
+            if hp.weights["lambda_id"]:
                 terms["L_id_X"] = losses.L_id(x, n.G_X(x, update_stats=False))
             return part(terms, adv.d_loss, video.d_loss)
 
         def x_to_y():
             gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
             generated = for_d(gy_x)
-            reverse = cfg.reversed_negatives == "on"
-            if cfg.frame_terms == "prefix":                   # Z: video terms only
+            reverse = hp.reversed_negatives
+            if hp.frame_terms == "prefix":                   # Z: video terms only
                 judged = [yz, generated] + ([y[:, ::-1]] if reverse else [])
                 steps, videos = judge(n.D_Y, tf.concat(judged, 0), "prefix")
                 frames = steps[:n_y], steps[n_yz:n_yz + B]
@@ -314,20 +312,20 @@ class TrainGraph(object):
                 frames = steps[:n_y], steps[n_y:]
                 video_logits = videos[:n_y], videos[n_y:n_yz], videos[n_yz:]
             style = n.D_Y(z_hat[:, None])
-            adv = losses.L_g_Y(frames[0], style, frames[1], form=cfg.gan_loss)
-            video = losses.L_vY(*video_logits, form=cfg.gan_loss)
+            adv = losses.L_g_Y(frames[0], style, frames[1], form=hp.gan_loss)
+            video = losses.L_vY(*video_logits, form=hp.gan_loss)
             g_frame, g_video = g_terms(
                 adv, video, n.D_Y, gy_x,
-                lambda fake: losses.L_g_Y(frames[0], style, fake, form=cfg.gan_loss),
-                lambda fake: losses.L_vY(*video_logits[:2], fake, form=cfg.gan_loss))
+                lambda fake: losses.L_g_Y(frames[0], style, fake, form=hp.gan_loss),
+                lambda fake: losses.L_vY(*video_logits[:2], fake, form=hp.gan_loss))
             d_frame, d_video = adv.d_loss, video.d_loss
             if reverse:    # real Y clips played backwards: fake for D_Y,0, frame and video terms
-                d_frame += losses.bce(steps[n_yz + B:, :, 0], 0.0, form=cfg.gan_loss)
-                d_video += losses.bce(videos[n_yz + B:, 0], 0.0, form=cfg.gan_loss)
+                d_frame += losses.bce(steps[n_yz + B:, :, 0], 0.0, form=hp.gan_loss)
+                d_video += losses.bce(videos[n_yz + B:, 0], 0.0, form=hp.gan_loss)
             back = recycle_clip(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)
             terms = {"L_g_Y": g_frame, "L_v": g_video,
-                     "L_rc_X": losses.L_rc(x, i["t_x"], back, cfg.recycle_frames)}
-            if cfg.lambda_id:
+                     "L_rc_X": losses.L_rc(x, i["t_x"], back, hp.recycle_frames)}
+            if hp.weights["lambda_id"]:
                 terms["L_id_Y"] = losses.L_id(y, n.G_Y(y, update_stats=False))  # not Z
             return part(terms, d_frame, d_video)
 
@@ -358,10 +356,9 @@ class TrainGraph(object):
         """
         inputs = self._placeholders(s="clip", p="int", greedy="bool", random_a="frame",
                                     a_true="frame")
-        cfg = self.cfg
-        weights = losses.weights_of(cfg)
+        hp = self.hp
         metrics = parallel.towers_any_batch(
-            lambda i: collect(self.nets, d, i, self.T, weights, cfg.frame_terms, cfg.gan_loss),
+            lambda i: collect(self.nets, d, i, self.T, hp.weights, hp.frame_terms, hp.gan_loss),
             inputs, self.devices, "collect_" + d)
         return Step(inputs, None, metrics)
 
@@ -377,7 +374,7 @@ class TrainGraph(object):
         q_next = tf.maximum(*score_candidates(
             Q_target, s_next, p_next, *candidates(targets, d, s_next, p_next, is_training=False),
             is_training=False))
-        y = critic_target(i["r"], terminal, q_next, self.cfg.gamma)
+        y = critic_target(i["r"], terminal, q_next, self.hp.gamma)
         Q = getattr(n, "Q_" + d)
         q = Q(s, a, lengths=p)
         critic_loss = tf.reduce_mean(tf.square(y - q))
@@ -400,7 +397,7 @@ class TrainGraph(object):
 
     def _discriminator_losses(self, d, i):
         frame, video = discriminator_losses(self.nets, d, i["clips"], i["t"], i["style"],
-                                            i["z_hat"], self.cfg.frame_terms, self.cfg.gan_loss)
+                                            i["z_hat"], self.hp.frame_terms, self.hp.gan_loss)
         return {"D_loss": frame + video + l2(self.nets, DISCRIMINATORS),
                 "D_frame_loss": frame, "D_video_loss": video}
 

@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import checkpoints, data, distributed, monitor, parallel, tf_compat
-from .config import load_config, save_config, saved_architecture
+from .config import hparams, load_config, save_config, saved_architecture
 from .errors import UserError
 from .files import locked
 from .model import TrainGraph
@@ -84,7 +84,7 @@ class Trainer(object):
                                        else contextlib.suppress()):
             tf.set_random_seed(args.seed)
             devices = parallel.tower_devices(args.num_gpus, args.device)
-            self.g = TrainGraph(args, phase, devices, static_batch)
+            self.g = TrainGraph(hparams(args), phase, devices, static_batch)
             self.saver = tf.train.Saver(max_to_keep=args.max_to_keep, save_relative_paths=True)
             self.sess = tf.Session(target, config=session_config(args, cluster))
             self.writer = None

@@ -58,8 +58,8 @@ def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
                  "--learning_rate", "0.001", "--lr_decay", "linear")
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
-        lr = learning_rate(args, step)
-        constant = learning_rate(parse("--learning_rate", "0.001"), step)
+        lr = learning_rate(config.hparams(args), step)
+        constant = learning_rate(config.hparams(parse("--learning_rate", "0.001")), step)
         with tf.Session() as sess:
             values = [sess.run(lr, {step: s}) for s in (0, 50, 75, 100, 120)]
             assert sess.run(constant, {step: 100}) == pytest.approx(1e-3)
@@ -77,11 +77,12 @@ def test_config_json_from_before_input_skip_means_off(tmp_path):
     path.write_text(json.dumps(old))
     args = config.parse_args(["--mode", "translate", "--preset", "cpu", "--input_skip", "on"])
     with pytest.raises(UserError, match="--input_skip on disagrees"):
-        config.apply_architecture(args, str(tmp_path))
+        config.checkpoint_spec(args, str(tmp_path))
     args = config.parse_args(["--mode", "translate"])
     args.input_skip = "on"          # as a preset would set it
-    config.apply_architecture(args, str(tmp_path))
-    assert args.input_skip == "off"
+    spec = config.checkpoint_spec(args, str(tmp_path))
+    assert spec.input_skip is False and args.input_skip == "on"     # the flags are not changed
+    assert config.with_architecture(args, spec).input_skip == "off"
 
 
 @pytest.mark.parametrize("shape, problem", [
@@ -91,3 +92,15 @@ def test_config_json_from_before_input_skip_means_off(tmp_path):
 def test_bad_input_shape_flag_is_named_once_in_config(shape, problem):
     with pytest.raises(UserError, match="--input_shape: " + problem):
         parse("--input_shape", *shape)
+
+
+def test_hparams_are_an_immutable_view_of_the_flags():
+    args = parse("--recompute", "off", "--input_skip", "on", "--lambda_rc", "3", "--epochs", "4",
+                 "--steps_per_epoch", "25")
+    hp = config.hparams(args)
+    assert hp.recompute is False and hp.spec.input_skip is True and hp.total_steps == 100
+    assert hp.weights["lambda_rcx"] == hp.weights["lambda_rcy"] == 3.0
+    assert hp.spec == config.model_spec(args) and hp.spec.input_shape == tuple(args.input_shape)
+    with pytest.raises(AttributeError):
+        hp.tau = 0.5
+    assert hp._replace(tau=0.5).tau == 0.5 and hp.tau == args.tau

@@ -98,7 +98,7 @@ def test_bad_architecture_in_config_json_names_the_file(tmp_path, key, value, pr
     saved[key] = value
     path.write_text(json.dumps(saved))
     with pytest.raises(UserError, match=r"config.json: " + problem) as error:
-        config.apply_architecture(config.parse_args(["--mode", "eval"]), str(tmp_path))
+        config.checkpoint_spec(config.parse_args(["--mode", "eval"]), str(tmp_path))
     assert "--" + key not in str(error.value)      # no flag the user never gave is blamed
 
 
