@@ -6,12 +6,9 @@ For each configuration a fresh subprocess builds the real training graph
 (`TrainGraph` through `training.Trainer`, on a generated synthetic dataset),
 runs warm-up steps, then times the step and reports:
 
-- FLOPs per step: TensorFlow's registered flop statistics (the numbers
-  `tf.profiler.profile(cmd='scope', options=float_operation())` gives per op)
-  for every op the step's fetches reach, each multiplied by how often it runs:
-  the trip count of its `tf.scan` while loop(s), 1 outside loops. The raw
-  profiler total counts a loop body once and misses ops with unknown batch
-  size, so placeholders are given a static batch here (`Trainer(static_batch=True)`).
+- FLOPs per step, counted on the real graph by bench/flops.py (the
+  profiler's per-op statistics times each op's loop trip count; placeholders
+  get a static batch, `Trainer(static_batch=True)`).
 - seconds per step: median of `--steps` timed steps after `--warmup` steps
   (the first run of a graph pays for Grappler and allocations);
 - with `--recompute on` (the default except for --quick) also the model's
@@ -27,22 +24,22 @@ Sections: the default configuration (T=16, 64x64, batch 4, filters 64 128
 around `--sweep_base`, T=4, 32x32, batch 2; `--sweep grid`: every combination); one Algorithm-1
 iteration (collect m new transitions, DDPG update, discriminator update)
 against one pre-training step at `--rl_shape`; and `G_Y` alone, one Adam
-step on mean((G_Y(x) - x)^2) at `--gy_shape`, also rated by the analytic
-FLOPs of its convolutions (ConvLSTM: the input-to-gate conv over T frames
-and the hidden-to-gate conv over T - 1 steps; backward = 2x forward).
+step on mean((G_Y(x) - x)^2) at `--gy_shape`, also rated by the FLOPs of
+its ConvLSTM convolutions alone (the graph's conv ops in `conv_lstm` scopes,
+forward and backward).
 
 A configuration whose predicted peak RSS (from the runs before it) exceeds
 `--mem_limit_gb` is not run, only its FLOPs are counted; each subprocess
 also runs under RLIMIT_DATA so an underestimate fails cleanly with "out of
 memory" instead of waking the kernel's OOM killer. Prints Markdown tables;
-`--json PATH` writes every number. docs/performance.md has the method and
+`--json PATH` writes every number (bench/report.py renders them).
+docs/performance.md has the method and
 the results measured on the development machine.
 """
 import argparse
 import contextlib
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -53,14 +50,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from flops import count_flops, flops_of_phase, profiler_flops  # noqa: E402  (bench/)
+from report import GB, TARGETS, markdown, machine, targets_met  # noqa: E402
+
 DEFAULT = dict(T=16, H=64, batch=4)
 DEFAULT_FILTERS = [64, 128, 256]
 SWEEP = dict(T=[4, 8, 16], H=[32, 64, 128], batch=[1, 2, 4, 8])
 SWEEP_BASE = [4, 32, 2]
 QUICK_FILTERS = [8, 16, 32]
 RESULT = "BENCH_RESULT "
-GB = float(1 << 30)
-TARGETS = dict(utilization=0.40, rl_ratio=1.5, gy_conv_gflops=110.0)
 
 
 # -- measurements (run inside worker subprocesses) ---------------------------
@@ -127,70 +125,6 @@ def measure_peak(spec):
     return out
 
 
-def reachable_ops(fetches):
-    """The ops a `Session.run(fetches)` executes: everything the fetches depend on."""
-    todo = [f if hasattr(f, "type") else f.op for f in fetches]
-    seen = {op.name: op for op in todo}
-    while todo:
-        op = todo.pop()
-        for dep in [t.op for t in op.inputs] + list(op.control_inputs):
-            if dep.name not in seen:
-                seen[dep.name] = dep
-                todo.append(dep)
-    return list(seen.values())
-
-
-def trip_count(op):
-    """How many times `op` runs per `Session.run`: the product of the
-    (static) iteration counts of the while loops around it (`tf.scan` and
-    the gradient loops built from it); 1 outside loops."""
-    tf = tf_module()
-    count, ctx = 1, getattr(op, "_control_flow_context", None)
-    while ctx is not None:
-        limit = getattr(ctx, "maximum_iterations", None)
-        if limit is None or limit.op.type != "Const":
-            raise ValueError("%s: loop without a static iteration count" % op.name)
-        count *= int(tf.make_ndarray(limit.op.get_attr("value")))
-        ctx = ctx.outer_context
-    return count
-
-
-CONV_TYPES = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
-
-
-def profiler_flops(graph):
-    """`{op name: FLOPs}` of one run of each op, from the TF profiler (static
-    shapes needed), and the profiler's own total (every op once)."""
-    tf = tf_module()
-    options = tf.profiler.ProfileOptionBuilder.float_operation()
-    options["output"] = "none"
-    with contextlib.redirect_stdout(sys.stderr):
-        root = tf.profiler.profile(graph, cmd="scope", options=options)
-    per_op, todo = {}, list(root.children)
-    while todo:
-        node = todo.pop()
-        if node.float_ops:
-            per_op[node.name] = node.float_ops
-        todo.extend(node.children)
-    return per_op, int(root.total_float_ops)
-
-
-def count_flops(per_op, calls):
-    """FLOPs of one step made of the session calls `calls` (lists of fetches):
-    each op a call reaches counts `per_op[name] * trip_count(op)`. Returns the
-    total, per op type, conv (Conv2D and its two gradients) and matmul FLOPs."""
-    by_type, uncounted = {}, set()
-    for fetches in calls:
-        for op in reachable_ops(fetches):
-            if op.name in per_op:
-                by_type[op.type] = by_type.get(op.type, 0) + per_op[op.name] * trip_count(op)
-            elif op.type in CONV_TYPES + ("MatMul",):
-                uncounted.add(op.name)        # shapes unknown: would be missed
-    return {"flops": sum(by_type.values()), "flops_by_type": by_type,
-            "conv_flops": sum(by_type.get(t, 0) for t in CONV_TYPES),
-            "matmul_flops": by_type.get("MatMul", 0), "uncounted_ops": sorted(uncounted)}
-
-
 def train_args(spec, data_dir=None):
     """The flags of a training run of `spec` (its data and checkpoints in `data_dir`)."""
     from rl_v2v_gan import config
@@ -205,31 +139,6 @@ def train_args(spec, data_dir=None):
     # first iterations, and the most expensive ones: no replay).
     return config.parse_args(argv + (["--sigma1", "0"] if spec.get("phase", spec["kind"]) == "rl"
                                      else []))
-
-
-def phase_calls(g, phase):
-    """The fetch lists of one step: pre-training; or one Algorithm-1 iteration
-    per domain (collect, DDPG update, discriminator update), as Trainer runs them."""
-    if phase == "pretrain":
-        return {"step": [[g.pretrain.op, g.advance] + list(g.pretrain.metrics.values())]}
-    return {d: [list(g.collect[d].metrics.values()),
-                [g.ddpg[d].op] + list(g.ddpg[d].metrics.values()),
-                [g.d_update[d].op, g.advance, g.soft_update] +
-                list(g.d_update[d].metrics.values())]
-            for d in ("X", "Y")}
-
-
-def flops_of_phase(graph, g, phase):
-    """FLOPs per step; for RL the mean over the X and Y iterations."""
-    per_op, static_total = profiler_flops(graph)
-    counts = [count_flops(per_op, calls) for calls in phase_calls(g, phase).values()]
-    out = {k: sum(c[k] for c in counts) / len(counts) for k in ("flops", "conv_flops",
-                                                                 "matmul_flops")}
-    out["tfprof_static_flops"] = static_total
-    out["uncounted_ops"] = sorted({n for c in counts for n in c["uncounted_ops"]})
-    out["flops_by_type"] = {t: sum(c["flops_by_type"].get(t, 0) for c in counts) / len(counts)
-                            for t in counts[0]["flops_by_type"]}
-    return out
 
 
 def measure_train(spec):
@@ -289,35 +198,6 @@ def measure_flops_only(spec):
     return flops_of_phase(graph, g, spec["phase"])
 
 
-def conv_lstm_layers(T, H, filters):
-    """(steps, size, C_in, filters) of the ConvLSTM layers of one G / P call
-    (networks.auto_encoder: 3 RPB, 3 URB, the output ConvLSTM)."""
-    f1, f2, f3 = filters
-    return [(T, H, 3, f1), (T, H // 2, f1, f2), (T, H // 4, f2, f3),       # RPB_1..3
-            (T, H // 4, f3, f3), (T, H // 2, f3, f2), (T, H, f2, f1),      # URB_1..3
-            (T, H, f1, 3)]                                                 # out_conv_lstm
-
-
-def analytic_gy_conv_flops(batch, T, H, filters, k=3):
-    """Forward FLOPs of the ConvLSTM convolutions of one G_Y call:
-    input-to-gate conv over T frames + hidden-to-gate conv over T - 1 steps,
-    2 * k^2 * C_in * 4F per output position."""
-    total = 0
-    for steps, size, c_in, f in conv_lstm_layers(T, H, filters):
-        per_pixel = 2 * k * k * 4 * f
-        total += batch * size * size * per_pixel * (steps * c_in + (steps - 1) * f)
-    return total
-
-
-def analytic_gy_other_conv_flops(batch, T, H, filters):
-    """Forward FLOPs of G_Y's 1x1 convolutions: the R shortcuts where the
-    width changes (RPB_1..3, URB_2, URB_3) and the output projection 3 -> 3."""
-    f1, f2, f3 = filters
-    pairs = [(H, 3, f1), (H // 2, f1, f2), (H // 4, f2, f3), (H // 2, f3, f2), (H, f2, f1),
-             (H, 3, 3)]
-    return sum(2 * batch * T * size * size * c_in * c_out for size, c_in, c_out in pairs)
-
-
 def measure_gy(spec):
     """One Adam step on mean((G_Y(x) - x)^2), x: [batch, T, H, H, 3]."""
     tf = tf_module()
@@ -350,11 +230,6 @@ def measure_gy(spec):
     out["traced_op_seconds"] = op_type_seconds(tf_run_meta)
     per_op, out["tfprof_static_flops"] = profiler_flops(graph)
     out.update(count_flops(per_op, [[step]]))
-    forward = analytic_gy_conv_flops(B, T, H, spec["filters"])
-    out["convlstm_forward_flops"] = forward
-    out["convlstm_step_flops"] = 3 * forward     # forward + backward (2x forward)
-    # Cross-check of the graph count: its forward Conv2D FLOPs against the analytic ones.
-    out["analytic_conv2d_flops"] = forward + analytic_gy_other_conv_flops(B, T, H, spec["filters"])
     sess.close()
     return out
 
@@ -544,25 +419,6 @@ def add_rates(row, peak):
     return row
 
 
-def fmt(value, spec="%.1f", missing="—"):
-    return missing if value is None else spec % value
-
-
-def train_table(rows):
-    lines = ["| T | H×W | batch | GFLOP/step | s/step | GFLOP/s | utilization | model GFLOP/step "
-             "| model utilization | peak RSS GB | frames/s | other CPU | status |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    percent = lambda v: fmt(v and 100 * v, "%.0f%%")
-    for r in rows:
-        lines.append("| %d | %d×%d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["T"], r["H"], r["H"], r["batch"], fmt(r.get("flops") and r["flops"] / 1e9, "%.0f"),
-            fmt(r.get("seconds"), "%.2f"), fmt(r.get("gflops")), percent(r.get("utilization")),
-            fmt(r.get("model_flops") and r["model_flops"] / 1e9, "%.0f"),
-            percent(r.get("model_utilization")), fmt(r.get("rss_gb")),
-            fmt(r.get("frames_per_s"), "%.2f"), fmt(r.get("other_cpu"), "%.2f"), r["status"]))
-    return "\n".join(lines)
-
-
 def main_driver(opts):
     started = time.time()
     if opts.quick:
@@ -618,7 +474,7 @@ def main_driver(opts):
     add_rates(pre_row, peak)
     if gy.get("seconds"):
         gy["gflops"] = gy["flops"] / gy["seconds"] / 1e9
-        gy["convlstm_gflops"] = gy["convlstm_step_flops"] / gy["seconds"] / 1e9
+        gy["convlstm_gflops"] = gy["conv_lstm_flops"] / gy["seconds"] / 1e9
         gy["utilization"] = gy["gflops"] / peak
         gy["frames_per_s"] = gy["batch"] * gy["T"] / gy["seconds"]
     report.update(training=train_rows, rl=rl_row, rl_pretrain=pre_row, gy=gy)
@@ -632,108 +488,6 @@ def main_driver(opts):
         if os.path.exists(opts.json + ".partial"):
             os.remove(opts.json + ".partial")
     print("\n%d s in all; worker logs: %s" % (report["wall_s"], log), file=sys.stderr)
-
-
-def targets_met(default, rl, pre, gy):
-    out = {}
-    if default.get("utilization") is not None:
-        out["utilization"] = default["utilization"] >= TARGETS["utilization"]
-    if rl.get("seconds") and pre.get("seconds"):
-        out["rl_ratio"] = rl["seconds"] / pre["seconds"] <= TARGETS["rl_ratio"]
-    if gy.get("convlstm_gflops") is not None:
-        out["gy_conv_gflops"] = gy["convlstm_gflops"] >= TARGETS["gy_conv_gflops"]
-    return out
-
-
-def machine(tf_version):
-    model = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    try:
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
-    except (ValueError, OSError):
-        ram = None
-    return {"cpu": model, "cores": os.cpu_count(), "ram_gb": ram, "tensorflow": tf_version,
-            "python": platform.python_version()}
-
-
-def markdown(report, train_rows, rl, pre, gy):
-    m, p = report["machine"], report["peak"]
-    end = p["end"] or {}
-    out = ["## Machine", "", "%s, %d cores, %.0f GB RAM, TensorFlow %s; Grappler %s; "
-           "--recompute %s." % (m["cpu"], m["cores"], m["ram_gb"] or 0, m["tensorflow"],
-                                report["options"]["grappler"], report["options"]["recompute"]),
-        "", "Measured fp32 peak (best of %d): matmul 2048² %.1f GFLOP/s, conv 3×3 256→256 "
-        "on [8, 64, 64] %.1f GFLOP/s at the start; %s / %s at the end. Peak used: %.1f GFLOP/s."
-        % (report["options"]["peak_repeats"], p["start"]["matmul_gflops"],
-           p["start"]["conv_gflops"], fmt(end.get("matmul_gflops")), fmt(end.get("conv_gflops")),
-           p["peak_gflops"]),
-        "Memory cap per configuration: %.1f GB." % report["options"]["mem_limit_gb"],
-        "", "## Pre-training step (filters %s)" % " ".join(map(str, train_rows[0]["filters"])),
-        "", "First row: the default configuration%s; then the sweep (%s around T, H, batch = %s)."
-        " GFLOP/s and utilization count every FLOP of the step; the model's FLOPs leave out "
-        "the forwards recomputed by --recompute on; other CPU: cores busy with "
-        "other processes meanwhile." % (
-            "" if not report["options"]["quick"] else " of --quick", report["options"]["sweep"],
-            " ".join(map(str, report["options"]["sweep_base"] or report["options"]["base"]))),
-        "", train_table(train_rows), "",
-        "## Algorithm-1 iteration vs pre-training step (T=%d, %d×%d, batch %d)" % (
-            rl["T"], rl["H"], rl["H"], rl["batch"]), ""]
-    if rl.get("seconds") and pre.get("seconds"):
-        out += ["| step | GFLOP | s (median) | GFLOP/s | collect / DDPG / D update s | peak RSS GB "
-                "| ratio to pre-training |", "|---|---|---|---|---|---|---|",
-                "| pre-training | %s | %.2f | %s | — | %.1f | 1.00 |" % (
-                    fmt(pre.get("flops") and pre["flops"] / 1e9, "%.0f"), pre["seconds"],
-                    fmt(pre.get("gflops")), pre["rss_gb"]),
-                "| Algorithm-1 iteration (m new transitions) | %s | %.2f | %s | %.2f / %.2f / %.2f "
-                "| %.1f | %.2f |" % (
-                    fmt(rl.get("flops") and rl["flops"] / 1e9, "%.0f"), rl["seconds"],
-                    fmt(rl.get("gflops")), rl["collect_s"], rl["ddpg_s"], rl["d_update_s"],
-                    rl["rss_gb"], rl["seconds"] / pre["seconds"])]
-    else:
-        out.append("not measured: RL %s, pre-training %s" % (rl["status"], pre["status"]))
-    out += ["", "## G_Y alone: one Adam step on mean((G_Y(x) - x)²), x [%d, %d, %d, %d, 3]"
-            % (gy["batch"], gy["T"], gy["H"], gy["H"]), ""]
-    if gy.get("seconds"):
-        conv_time = sum(v for k, v in gy["traced_op_seconds"].items() if "Conv" in k)
-        all_time = sum(gy["traced_op_seconds"].values())
-        out += ["| GFLOP/step (graph) | ConvLSTM conv GFLOP/step (analytic) | s/step | GFLOP/s "
-                "(graph) | GFLOP/s (ConvLSTM convs) | utilization | peak RSS GB | frames/s |",
-                "|---|---|---|---|---|---|---|---|",
-                "| %.0f | %.0f | %.2f | %.1f | %.1f | %.0f%% | %.1f | %.2f |" % (
-                    gy["flops"] / 1e9, gy["convlstm_step_flops"] / 1e9, gy["seconds"],
-                    gy["gflops"], gy["convlstm_gflops"], 100 * gy["utilization"], gy["rss_gb"],
-                    gy["frames_per_s"]), "",
-                "Graph count: conv FLOPs (Conv2D and its gradients) %.1f GFLOP; forward Conv2D "
-                "%.3f GFLOP vs %.3f analytic. Convolution kernels took %.0f%% of the traced "
-                "kernel time (top op types: %s)." % (
-                    gy["conv_flops"] / 1e9, gy["flops_by_type"].get("Conv2D", 0) / 1e9,
-                    gy["analytic_conv2d_flops"] / 1e9, 100 * conv_time / max(all_time, 1e-9),
-                    ", ".join("%s %.1f s" % kv for kv in list(gy["traced_op_seconds"].items())[:4]))]
-    else:
-        out.append("not measured: %s" % gy["status"])
-    met = report["targets_met"]
-    names = {"utilization": "default pre-training step utilization >= 40% of peak",
-             "rl_ratio": "Algorithm-1 iteration <= 1.5x pre-training step",
-             "gy_conv_gflops": "G_Y step >= 110 GFLOP/s (ConvLSTM convs)"}
-    values = {"utilization": fmt(train_rows[0].get("utilization") and
-                                 100 * train_rows[0]["utilization"], "%.0f%%"),
-              "rl_ratio": fmt(rl.get("seconds") and pre.get("seconds") and
-                              rl["seconds"] / pre["seconds"], "%.2fx"),
-              "gy_conv_gflops": fmt(gy.get("convlstm_gflops"), "%.1f GFLOP/s")}
-    out += ["", "## Targets", ""]
-    for k in names:
-        verdict = {True: "met", False: "NOT met"}.get(met.get(k), "not measured")
-        out.append("- %s: %s (%s)" % (names[k], verdict, values[k]))
-    measured = [r["utilization"] for r in train_rows if r.get("utilization")]
-    if train_rows[0].get("utilization") is None and measured:
-        out.append("  - the default configuration did not run (%s); the configurations that ran "
-                   "reach %.0f%%-%.0f%%" % (train_rows[0]["status"], 100 * min(measured),
-                                           100 * max(measured)))
-    return "\n".join(out)
 
 
 def main():
