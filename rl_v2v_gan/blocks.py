@@ -5,7 +5,7 @@
 - RPB (residual, pooling, batch-norm): R -> 2x2 pooling -> sequence BN.
 - URB (upsampling, residual, batch-norm): 2x upsampling -> R -> sequence BN.
 
-Each block takes `[B, T, H, W, C]`, a `Layer` context (training switch, mask,
+Each block takes `[B, T, H, W, C]`, a `CallContext` (training switch, mask,
 regularizer) and returns the transformed video.
 """
 import collections
@@ -13,8 +13,9 @@ import collections
 from . import ops
 from .tf_compat import tf
 
-Layer = collections.namedtuple("Layer", "is_training mask update_stats regularizer normalize carry")
-Layer.__doc__ = """Per-call settings shared by every block of one network call.
+CallContext = collections.namedtuple(
+    "CallContext", "is_training mask update_stats regularizer normalize carry")
+CallContext.__doc__ = """Per-call settings shared by every block of one network call.
 
 is_training: python bool, batch statistics (True) or moving averages (False).
 mask: `[B, T]` float mask of valid steps, or None.

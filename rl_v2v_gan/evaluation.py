@@ -18,10 +18,9 @@ mismatched variables. A full training checkpoint and an export bundle are
 read the same way.
 
 Translating a video of any size (`translate`):
-- (choice) Frames are resized to the model's H x W with a plain resize (no
-  crop: every input pixel is translated, the aspect ratio is distorted and
-  restored by resizing the output back to the input's size). INTER_AREA
-  when shrinking, bilinear when enlarging.
+- (choice) Frames are stretched to the model's H x W (`video_io.resize`
+  without crop: every input pixel is translated, the aspect ratio is
+  distorted and restored by resizing the output back to the input's size).
 - Streaming: frames are decoded, translated and encoded one window of T
   frames at a time, so memory depends on the frame size and T, not on the
   video's length. The checkpoint and its config are checked before anything
@@ -301,16 +300,6 @@ def _check_output(output, input_path):
         raise UserError("--output %s: folder %s is not writable" % (output, existing))
 
 
-def resize_frames(frames, H, W):
-    """Plain resize of uint8 `[N, h, w, 3]` frames to `[N, H, W, 3]` (no crop):
-    INTER_AREA when shrinking, bilinear when enlarging."""
-    h, w = frames.shape[1:3]
-    if (h, w) == (H, W):
-        return frames
-    interpolation = cv2.INTER_AREA if H * W < h * w else cv2.INTER_LINEAR
-    return np.stack([cv2.resize(f, (W, H), interpolation=interpolation) for f in frames])
-
-
 def translate_windows(generators, windows, direction="x2y", state="carry"):
     """Translate consecutive uint8 windows `[n <= T, h, w, 3]` of one video
     (any h, w; n < T only for the last) => the translated windows, same
@@ -325,11 +314,11 @@ def translate_windows(generators, windows, direction="x2y", state="carry"):
     stream = generators.stream(direction)
     for frames in windows:
         n, h, w = frames.shape[:3]
-        clip = data.to_float(resize_frames(frames, H, W))
+        clip = data.to_float(video_io.resize(frames, H, W))
         clip = np.concatenate([clip, np.repeat(clip[-1:], T - n, axis=0)])
         if state == "reset":
             stream.reset()
-        yield resize_frames(data.to_uint8(stream(clip)[:n]), h, w)
+        yield video_io.resize(data.to_uint8(stream(clip)[:n]), h, w)
 
 
 def translate_frames(generators, frames, direction="x2y", state="carry"):

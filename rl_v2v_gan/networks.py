@@ -105,7 +105,7 @@ class Network(object):
 
     def _body(self, clip, lengths, is_training, update_stats, steps=False, carry=None):
         """The network on `clip` (critics: the action already appended)."""
-        ctx = blocks.Layer(is_training, ops.time_mask(lengths, clip.shape[1]), update_stats,
+        ctx = blocks.CallContext(is_training, ops.time_mask(lengths, clip.shape[1]), update_stats,
                            self.regularizer, self.normalize, carry)
         with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True):
             if self.kind == "auto_encoder":

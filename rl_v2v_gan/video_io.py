@@ -84,7 +84,7 @@ def read_image(path, size=None):
 
 
 def _fit(frame, size):
-    return frame if size is None else resize_center_crop(frame, *size)
+    return frame if size is None else resize(frame, *size, crop=True)
 
 
 @contextlib.contextmanager
@@ -114,7 +114,7 @@ class VideoReader(object):
     uint8 RGB frames `[H, W, 3]`; a file that ends before its reported count,
     or a frame of another size, is a UserError naming the path. Use as a
     context manager (or `close()`). With `resize` = (H, W) every frame is
-    resized and centre-cropped to it (`resize_center_crop`) as it is decoded.
+    resized and centre-cropped to it (`resize(crop=True)`) as it is decoded.
     """
 
     def __init__(self, path, resize=None):
@@ -212,24 +212,31 @@ def read_video(path, size=None):
         return np.stack(list(reader)), reader.fps
 
 
-def resize_center_crop(frames, H, W):
-    """Scale [..., h, w, 3] frames to cover H x W (aspect kept), then crop the centre.
+def resize(frames, H, W, crop=False):
+    """Frames `[h, w, 3]` or `[N, h, w, 3]` at H x W, the same rank: the one
+    resize of the code base, with two policies.
 
-    Takes one frame [h, w, 3] or a stack [N, h, w, 3]; returns the same rank.
+    crop=True (datasets): scale to cover H x W with the aspect ratio kept, then
+    take the centre, so training clips are never distorted.
+    crop=False (translate, choice): stretch to H x W, so every input pixel is
+    translated and the output, resized back, fills the input's frame.
+    INTER_AREA when shrinking, bilinear when enlarging.
     """
     frames = np.asarray(frames)
     if frames.ndim == 4:
         out = np.empty((len(frames), H, W, frames.shape[-1]), frames.dtype)
         for i, frame in enumerate(frames):
-            out[i] = resize_center_crop(frame, H, W)
+            out[i] = resize(frame, H, W, crop)
         return out
     h, w = frames.shape[:2]
     if (h, w) == (H, W):
         return frames
-    scale = max(H / h, W / w)
-    new_h, new_w = max(H, int(round(h * scale))), max(W, int(round(w * scale)))
+    scale = max(H / h, W / w) if crop else None
+    new_h, new_w = (max(H, int(round(h * scale))), max(W, int(round(w * scale)))) if crop \
+        else (H, W)
+    shrink = new_h * new_w < h * w
     resized = cv2.resize(frames, (new_w, new_h),
-                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+                         interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
     top, left = (new_h - H) // 2, (new_w - W) // 2
     return np.ascontiguousarray(resized[top:top + H, left:left + W])
 

@@ -149,17 +149,20 @@ def test_read_image_converts_to_rgb(tmp_path):
     assert deep.dtype == np.uint8 and (deep == 40000 >> 8).all()
 
 
-def test_resize_center_crop_keeps_the_middle():
+def test_resize_with_crop_keeps_the_middle_and_without_stretches():
     wide = np.zeros((40, 120, 3), np.uint8)
     wide[:, 40:80] = 255  # only the middle third is white
-    out = video_io.resize_center_crop(wide, 16, 16)
+    out = video_io.resize(wide, 16, 16, crop=True)
     assert out.shape == (16, 16, 3) and out.min() == 255
     tall = np.transpose(wide, (1, 0, 2))
-    stack = video_io.resize_center_crop(np.stack([tall, tall]), 8, 8)
+    stack = video_io.resize(np.stack([tall, tall]), 8, 8, crop=True)
     assert stack.shape == (2, 8, 8, 3) and stack.min() == 255
     small = np.full((4, 6, 3), 9, np.uint8)
-    assert video_io.resize_center_crop(small, 16, 16).shape == (16, 16, 3)  # upscaled
-    assert video_io.resize_center_crop(small, 4, 6) is small
+    assert video_io.resize(small, 16, 16, crop=True).shape == (16, 16, 3)  # upscaled
+    assert video_io.resize(small, 4, 6, crop=True) is small
+    stretched = video_io.resize(wide, 16, 16)          # every column kept, squeezed
+    assert stretched.shape == (16, 16, 3)
+    assert stretched[:, 0].max() == 0 and stretched[:, 8].min() == 255 and stretched[:, -1].max() == 0
 
 
 @needs_samples
