@@ -89,6 +89,30 @@ def collect(nets, d, inputs, T, weights, frame_terms, form):
     return {"action": a, "reward": reward_from_loss(loss), "q1": q1, "q2": q2}
 
 
+def ddpg_losses(nets, targets, d, s, p, a, r, gamma):
+    """DDPG on transitions `(s, a, r, s ⧺ a)` of domain d (Algorithm 1), `[B]`
+    batches with p valid frames in s: the critic's TD error `critic_td`, the
+    mean of (y - Q_d(s, a))² for y = r + γ (1 - terminal) max_i Q'_d(s', a'_i)
+    over the target networks' two candidates a'_i at s' = s ⧺ a (terminal:
+    s' is a whole clip); the actor's objective, the mean of Q_d(s, a1) +
+    Q_d(s, a2) over the policy's candidates at s (maximized through both);
+    and the mean Q_d(s, a) `q`."""
+    T = s.shape.as_list()[1]
+    s_next, p_next = ops.append_frame(s, p, a)
+    terminal = tf.equal(p_next, T)
+    p_next = tf.minimum(p_next, T - 1)    # terminal rows: masked out of the target
+    q_next = tf.maximum(*score_candidates(
+        getattr(targets, "Q_" + d), s_next, p_next,
+        *candidates(targets, d, s_next, p_next, is_training=False), is_training=False))
+    y = critic_target(r, terminal, q_next, gamma)
+    Q = getattr(nets, "Q_" + d)
+    q = Q(s, a, lengths=p)
+    q_mu = score_candidates(Q, s, p, *candidates(nets, d, s, p, update_stats=False),
+                            update_stats=False)
+    return {"critic_td": tf.reduce_mean(tf.square(y - q)),
+            "actor_objective": tf.reduce_mean(q_mu[0] + q_mu[1]), "q": tf.reduce_mean(q)}
+
+
 def discriminator_losses(nets, d, clips, t, is_z, z_hat, frame_terms, form):
     """D's losses on real clips of domain d and their translations (Algorithm 1,
     last line), `(frame d_loss, video d_loss)`: the frame terms of eq. (1)-(2)
@@ -363,26 +387,10 @@ class TrainGraph(object):
         return Step(inputs, None, metrics)
 
     def _ddpg_losses(self, d, i):
-        """Critic regression to r + γ(1 - terminal) Q'(s', μ'(s')) and the DDPG
-        actor objective through both candidates, for a batch of domain d."""
-        n, targets, T = self.nets, self.targets, self.T
-        s, p, a = i["s"], i["p"], i["a"]
-        s_next, p_next = ops.append_frame(s, p, a)
-        terminal = tf.equal(p_next, T)
-        p_next = tf.minimum(p_next, T - 1)    # terminal rows: masked out of the target
-        Q_target = getattr(targets, "Q_" + d)
-        q_next = tf.maximum(*score_candidates(
-            Q_target, s_next, p_next, *candidates(targets, d, s_next, p_next, is_training=False),
-            is_training=False))
-        y = critic_target(i["r"], terminal, q_next, self.hp.gamma)
-        Q = getattr(n, "Q_" + d)
-        q = Q(s, a, lengths=p)
-        critic_loss = tf.reduce_mean(tf.square(y - q))
-        q_mu = score_candidates(Q, s, p, *candidates(n, d, s, p, update_stats=False),
-                                update_stats=False)
-        actor_objective = tf.reduce_mean(q_mu[0] + q_mu[1])
-        return {"critic_loss": critic_loss + l2(n, ["Q_" + d]), "critic_td": critic_loss,
-                "actor_loss": -actor_objective + l2(n, POLICY), "q": tf.reduce_mean(q),
+        n = self.nets
+        out = ddpg_losses(n, self.targets, d, i["s"], i["p"], i["a"], i["r"], self.hp.gamma)
+        return {"critic_loss": out["critic_td"] + l2(n, ["Q_" + d]), "critic_td": out["critic_td"],
+                "actor_loss": -out["actor_objective"] + l2(n, POLICY), "q": out["q"],
                 "reward": tf.reduce_mean(i["r"])}
 
     def _ddpg_step(self, d):

@@ -50,16 +50,16 @@ class StubD(object):
         return logits if steps else ops.last_step(logits, lengths)
 
 
-def stub_networks():
+def stub_networks(g_map=G_MAP, p_scale=P_SCALE, q_bias=0.0):
     def G(d):
-        a, b = G_MAP[d]
+        a, b = g_map[d]
         return lambda clip, **unused: a * clip + b
 
     def P(d):
-        return lambda clip, **unused: P_SCALE[d] * clip
+        return lambda clip, **unused: p_scale[d] * clip
 
     def Q(clip, action, **unused):        # prefers the brighter action
-        return tf.reduce_mean(action, axis=[1, 2, 3])
+        return tf.reduce_mean(action, axis=[1, 2, 3]) + q_bias
 
     return Networks(G_X=G("X"), G_Y=G("Y"), P_X=P("X"), P_Y=P("Y"), D_X=StubD("X"),
                     D_Y=StubD("Y"), Q_X=Q, Q_Y=Q)
@@ -138,3 +138,32 @@ def test_collect_takes_the_greedy_or_random_action_and_rewards_exp_minus_its_los
     np.testing.assert_allclose(out["q2"], q2, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out["action"], a, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out["reward"], np.exp(-loss), rtol=1e-5)
+
+
+@pytest.mark.parametrize("d", ["X", "Y"])
+def test_ddpg_critic_regresses_to_the_target_networks_best_candidate_and_actor_maximizes_Q(
+        graph, rng, d):
+    other, gamma, B = {"X": "Y", "Y": "X"}[d], 0.9, 3
+    target_g = {"X": (0.3, -0.1), "Y": (0.6, 0.0)}          # μ' differs from μ
+    target_p = {"X": 0.5, "Y": 0.4}
+    s = rng.uniform(-1, 1, (B, T, H, W, 3)).astype(np.float32)
+    p = np.array([1, 2, 3], np.int32)                          # the last: s ⧺ a is terminal
+    a = rng.uniform(-1, 1, (B, H, W, 3)).astype(np.float32)
+    r = np.array([0.2, 0.5, 0.7], np.float32)
+    out = run(model.ddpg_losses(
+        stub_networks(), stub_networks(target_g, target_p, q_bias=1.0), d, tf.constant(s),
+        tf.constant(p), tf.constant(a), tf.constant(r), gamma))
+
+    mean = lambda v: v.mean(axis=(1, 2, 3))
+    # Target candidates at s' = s ⧺ a read its last frame, a.
+    a1_next = target_p[d] * a
+    a2_next = target_g[d][0] * (target_p[other] * (target_g[other][0] * a + target_g[other][1])) \
+        + target_g[d][1]
+    q_next = np.maximum(mean(a1_next), mean(a2_next)) + 1.0
+    y = r + gamma * np.where(p + 1 == T, 0.0, q_next)
+    last = s[np.arange(B), p - 1]
+    a1 = P_SCALE[d] * last
+    a2 = g_numpy(d, P_SCALE[other] * g_numpy(other, last))
+    assert out["critic_td"] == pytest.approx(np.mean((y - mean(a)) ** 2), rel=1e-5)
+    assert out["actor_objective"] == pytest.approx(np.mean(mean(a1) + mean(a2)), rel=1e-5)
+    assert out["q"] == pytest.approx(mean(a).mean(), rel=1e-5, abs=1e-6)
