@@ -10,8 +10,6 @@ import os
 from .errors import UserError
 from .tf_compat import tf
 
-OPTIMIZER_SLOT = "/Adam_"
-
 
 def find(directory=None, explicit=None):
     """The checkpoint prefix to restore: `explicit`, or the latest in `directory`
@@ -111,10 +109,3 @@ def restorer(path, var_list, required):
         raise UserError("checkpoint %s does not match this model (check --input_shape, "
                         "--filters, --model): %s" % (path, shown))
     return tf.train.Saver(present), missing
-
-
-def network_variables(var_list, scopes):
-    """The weights and batch-norm statistics of the given network scopes
-    (no optimizer slots)."""
-    return [v for v in var_list if v.op.name.split("/")[0] in scopes
-            and OPTIMIZER_SLOT not in v.op.name]

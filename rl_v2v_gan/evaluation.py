@@ -113,7 +113,7 @@ class Generators(OwnsSession):
                     self.carries[direction] = ops.StateCarry()   # zero states unless fed
                     self.outputs[direction] = getattr(nets, symbol)(
                         self.clips, is_training=False, carry=self.carries[direction])
-            self.variables = checkpoints.network_variables(tf.global_variables(), GENERATORS)
+            self.variables = [v for s in GENERATORS for v in getattr(nets, s).variables()]
             saver, _ = checkpoints.restorer(path, self.variables, required=self.variables)
             # Writes the export bundle; relative paths in its `checkpoint` index.
             self.saver = tf.train.Saver(self.variables, save_relative_paths=True)

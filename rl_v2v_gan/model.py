@@ -213,9 +213,16 @@ class TrainGraph(object):
         for d in DOMAINS:
             self.ddpg[d], self.critic_warmup[d] = self._ddpg_step(d)
         self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}
-        self.target_variables, sources = self._target_pairs()
-        self.init_targets = update_target(self.target_variables, sources, 1.0)
-        self.soft_update = update_target(self.target_variables, sources, hp.tau)
+        self.target_variables, self.target_sources = self._target_pairs()
+        self.init_targets = update_target(self.target_variables, self.target_sources, 1.0)
+        self.soft_update = update_target(self.target_variables, self.target_sources, hp.tau)
+
+    def model_variables(self, symbols):
+        """The weights and batch-norm statistics of the networks `symbols`
+        (their variables less the optimizers' slots)."""
+        slots = {v.op.name for opt in self.opt.values() for v in opt.variables()}
+        return [v for s in symbols for v in getattr(self.nets, s).variables()
+                if v.op.name not in slots]
 
     # -- helpers -----------------------------------------------------------
     def _placeholders(self, **specs):

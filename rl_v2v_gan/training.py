@@ -105,7 +105,7 @@ class Trainer(object):
             self.sess.run(tf.global_variables_initializer())
             fresh = all_vars
         else:
-            required = checkpoints.network_variables(all_vars, POLICY + DISCRIMINATORS)
+            required = self.g.model_variables(POLICY + DISCRIMINATORS)
             saver, fresh = checkpoints.restorer(path, all_vars, required)
             checkpoints.restore(saver, self.sess, path)
             # Older checkpoints of the folder stay under --max_to_keep's rotation.

@@ -42,15 +42,14 @@ def test_algorithm_1_iterations_update_G_P_D_Q_and_move_targets_by_tau(tmp_path)
     sampler = data.Sampler(data.ensure_dataset(args), seed=0)
     trainer = Trainer(args, "rl", sampler, Interrupt())
     sess = trainer.sess
+    targets = trainer.g.target_variables
+    source_of = {t.op.name: s for t, s in zip(targets, trainer.g.target_sources)}
     with trainer.graph.as_default():
-        trainable = [v for v in tf.trainable_variables() if not v.op.name.startswith("target_")]
-        by_name = {v.op.name: v for v in tf.global_variables()}
-    targets = [v for name, v in by_name.items() if name.startswith("target_")]
-    source_of = {v.op.name: by_name[v.op.name[len("target_"):]] for v in targets}
+        trainable = [v for v in tf.trainable_variables() if v not in set(targets)]  # μ, Q, D
     targets_before = _values(sess, targets)
     sources = _values(sess, source_of.values())
     for name, value in targets_before.items():     # hard copy at start: μ' = μ, Q' = Q
-        np.testing.assert_array_equal(value, sources[name[len("target_"):]])
+        np.testing.assert_array_equal(value, sources[source_of[name].op.name])
 
     def iteration(membership, seed):
         """One iteration; the networks it changed; targets checked against tau."""
@@ -60,7 +59,7 @@ def test_algorithm_1_iterations_update_G_P_D_Q_and_move_targets_by_tau(tmp_path)
         changed = {n.split("/")[0] for n in before if not np.array_equal(before[n], after[n])}
         sources, new_targets = _values(sess, source_of.values()), _values(sess, targets)
         for name, old in old_targets.items():
-            expected = args.tau * sources[name[len("target_"):]] + (1 - args.tau) * old
+            expected = args.tau * sources[source_of[name].op.name] + (1 - args.tau) * old
             np.testing.assert_allclose(new_targets[name], expected, rtol=1e-5, atol=1e-6,
                                        err_msg=name)
         moved = {n.split("/")[0] for n in old_targets
