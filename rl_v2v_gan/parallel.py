@@ -6,6 +6,8 @@ variables through `tf.AUTO_REUSE`), batch-norm statistics stay per tower
 averaged per variable on the variable's device and applied once. One tower is
 the single-device case: the same code path.
 """
+import contextlib
+
 from .errors import UserError
 from .tf_compat import tf
 
@@ -114,6 +116,10 @@ def apply(optimizer, grads, after=()):
         return optimizer.apply_gradients(grads)
 
 
-def update_ops(scope):
-    """Batch-norm moving-average updates created under name scope `scope`."""
-    return tf.get_collection(tf.GraphKeys.UPDATE_OPS, scope=scope)
+@contextlib.contextmanager
+def new_update_ops():
+    """`with new_update_ops() as updates:` the batch-norm moving-average
+    updates created inside the block (the list is filled when it ends)."""
+    updates, before = [], len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+    yield updates
+    updates.extend(tf.get_collection(tf.GraphKeys.UPDATE_OPS)[before:])
