@@ -91,6 +91,10 @@ def build_parser():
     a("--reversed_negatives", choices=("on", "off"), default="off",
       help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips played "
       "backwards are fake, so it judges frame t by its place in time from the start")
+    a("--bounce_negatives", choices=("on", "off"), default="off",
+      help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips whose "
+      "first (last) half is played forward and back are fake: the look of one half at the "
+      "other half's times")
     a("--d_norm", choices=("batch", "none"), default="batch",
       help="normalization inside D_X, D_Y: 'batch', the paper's sequence-wise batch norm; "
       "'none' (no statistics shared between the real and generated clips D judges)")
@@ -167,9 +171,10 @@ def validate(args):
         path = getattr(args, flag)
         if path and os.path.exists(path) and not os.path.isdir(path):
             raise UserError("--%s %s: is a file, not a folder" % (flag, path))
-    if args.reversed_negatives == "on" and args.frame_terms != "prefix":
-        raise UserError("--reversed_negatives on needs --frame_terms prefix (a frame judged "
-                        "alone has no place in time)")
+    for flag in ("reversed_negatives", "bounce_negatives"):
+        if getattr(args, flag) == "on" and args.frame_terms != "prefix":
+            raise UserError("--%s on needs --frame_terms prefix (a frame judged alone has no "
+                            "place in time)" % flag)
     if args.lambda_id < 0:
         raise UserError("--lambda_id must be >= 0 (0 = off), got %s" % args.lambda_id)
     if args.critic_warmup < 0:
@@ -332,7 +337,7 @@ LAMBDAS = ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v", "la
 
 HParams = collections.namedtuple(
     "HParams", "spec l2 d_norm recompute batch_size learning_rate lr_decay total_steps gan_loss "
-    "frame_terms adversarial_d reversed_negatives recycle_frames weights gamma tau")
+    "frame_terms adversarial_d reversed_negatives bounce_negatives recycle_frames weights gamma tau")
 HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
 architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
 of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's
@@ -347,5 +352,6 @@ def hparams(args):
         batch_size=args.batch_size, learning_rate=args.learning_rate, lr_decay=args.lr_decay,
         total_steps=args.epochs * args.steps_per_epoch, gan_loss=args.gan_loss,
         frame_terms=args.frame_terms, adversarial_d=args.adversarial_d,
-        reversed_negatives=args.reversed_negatives == "on", recycle_frames=args.recycle_frames,
+        reversed_negatives=args.reversed_negatives == "on",
+        bounce_negatives=args.bounce_negatives == "on", recycle_frames=args.recycle_frames,
         weights={k: getattr(args, k) for k in LAMBDAS}, gamma=args.gamma, tau=args.tau)

@@ -53,6 +53,21 @@ def score_candidates(Q, s, p, a1, a2, **kw):
     return tf.split(q, 2, axis=0)
 
 
+def temporal_negatives(y, reversed_=False, bounce=False):
+    """Real clips in a wrong time order (choice, `--reversed_negatives`,
+    `--bounce_negatives`), shown to D_Y as generated so it learns when each
+    look belongs: played backwards; and the first half played forward and
+    back, the last half backward and forward (all frames from one half, the
+    motion continuous). `[B, T, ...] => list of [B, T, ...]`."""
+    T = y.shape.as_list()[1]
+    out = [y[:, ::-1]] if reversed_ else []
+    if bounce:
+        k = (T + 1) // 2                                     # frames in the first half
+        tri = [k - 1 - abs(t % max(2 * k - 2, 1) - (k - 1)) for t in range(T)]  # 0..k-1..0..
+        out += [tf.gather(y, tri, axis=1), tf.gather(y, [T - 1 - i for i in tri], axis=1)]
+    return out
+
+
 def judge(D, clip, frame_terms, lengths=None, **kw):
     """D's logits for the frame terms and the video term of clips:
     `(frames [B, T, n], videos [B, n])`.
@@ -331,9 +346,9 @@ class TrainGraph(object):
         def x_to_y():
             gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
             generated = for_d(gy_x)
-            reverse = hp.reversed_negatives
+            negatives = temporal_negatives(y, hp.reversed_negatives, hp.bounce_negatives)
             if hp.frame_terms == "prefix":                   # Z: video terms only
-                judged = [yz, generated] + ([y[:, ::-1]] if reverse else [])
+                judged = [yz, generated] + negatives
                 steps, videos = judge(n.D_Y, tf.concat(judged, 0), "prefix")
                 frames = steps[:n_y], steps[n_yz:n_yz + B]
                 video_logits = videos[:n_y], videos[n_y:n_yz], videos[n_yz:n_yz + B]
@@ -350,7 +365,7 @@ class TrainGraph(object):
                 lambda fake: losses.L_g_Y(frames[0], style, fake, form=hp.gan_loss),
                 lambda fake: losses.L_vY(*video_logits[:2], fake, form=hp.gan_loss))
             d_frame, d_video = adv.d_loss, video.d_loss
-            if reverse:    # real Y clips played backwards: fake for D_Y,0, frame and video terms
+            if negatives:    # generated for D_Y,0, frame and video terms
                 d_frame += losses.bce(steps[n_yz + B:, :, 0], 0.0, form=hp.gan_loss)
                 d_video += losses.bce(videos[n_yz + B:, 0], 0.0, form=hp.gan_loss)
             back = recycle_clip(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)

@@ -167,3 +167,13 @@ def test_ddpg_critic_regresses_to_the_target_networks_best_candidate_and_actor_m
     assert out["critic_td"] == pytest.approx(np.mean((y - mean(a)) ** 2), rel=1e-5)
     assert out["actor_objective"] == pytest.approx(np.mean(mean(a1) + mean(a2)), rel=1e-5)
     assert out["q"] == pytest.approx(mean(a).mean(), rel=1e-5, abs=1e-6)
+
+
+def test_temporal_negatives_replay_real_frames_out_of_order(graph):
+    """Reversed; first half forward and back; last half backward and forward."""
+    y = tf.constant(np.arange(8, dtype=np.float32)[None, :, None])      # frame t holds t
+    reversed_, first, last = run(model.temporal_negatives(y, reversed_=True, bounce=True))
+    assert reversed_[0, :, 0].tolist() == [7, 6, 5, 4, 3, 2, 1, 0]
+    assert first[0, :, 0].tolist() == [0, 1, 2, 3, 2, 1, 0, 1]      # all from frames 0..3
+    assert last[0, :, 0].tolist() == [7, 6, 5, 4, 5, 6, 7, 6]       # all from frames 4..7
+    assert run(model.temporal_negatives(y)) == []
