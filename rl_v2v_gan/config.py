@@ -11,6 +11,7 @@ import collections
 import json
 import os
 import time
+import types
 
 from .errors import UserError
 from .files import atomic_write
@@ -341,7 +342,7 @@ HParams = collections.namedtuple(
 HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
 architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
 of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's
-gamma and tau. On/off flags are bools. Build it with `hparams(args)`; change
+gamma and tau. On/off flags are bools; `weights` is read-only. Build it with `hparams(args)`; change
 it with `_replace`."""
 
 
@@ -354,4 +355,5 @@ def hparams(args):
         frame_terms=args.frame_terms, adversarial_d=args.adversarial_d,
         reversed_negatives=args.reversed_negatives == "on",
         bounce_negatives=args.bounce_negatives == "on", recycle_frames=args.recycle_frames,
-        weights={k: getattr(args, k) for k in LAMBDAS}, gamma=args.gamma, tau=args.tau)
+        weights=types.MappingProxyType({k: getattr(args, k) for k in LAMBDAS}), gamma=args.gamma,
+        tau=args.tau)

@@ -103,4 +103,6 @@ def test_hparams_are_an_immutable_view_of_the_flags():
     assert hp.spec == config.model_spec(args) and hp.spec.input_shape == tuple(args.input_shape)
     with pytest.raises(AttributeError):
         hp.tau = 0.5
+    with pytest.raises(TypeError):
+        hp.weights["lambda_v"] = 2.0
     assert hp._replace(tau=0.5).tau == 0.5 and hp.tau == args.tau

@@ -74,7 +74,7 @@ def run(tensors):
 @pytest.mark.parametrize("d", ["X", "Y"])
 def test_discriminator_losses_are_the_real_side_of_d_and_the_generated_side_of_the_other(
         graph, rng, d, frame_terms):
-    other = {"X": "Y", "Y": "X"}[d]
+    other = model.OTHER[d]
     clips = rng.uniform(-1, 1, (4, T, H, W, 3)).astype(np.float32)
     t = np.array([2, 4, 3, 4], np.int32)                # rows 0, 2: frame terms; 1, 3: video
     is_z = np.array([False, False, True, True]) & (d == "Y")
@@ -108,7 +108,7 @@ def test_discriminator_losses_are_the_real_side_of_d_and_the_generated_side_of_t
 @pytest.mark.parametrize("d", ["X", "Y"])
 def test_collect_takes_the_greedy_or_random_action_and_rewards_exp_minus_its_loss(
         graph, rng, d, frame_terms):
-    other = {"X": "Y", "Y": "X"}[d]
+    other = model.OTHER[d]
     B = 4
     s = rng.uniform(-1, 1, (B, T, H, W, 3)).astype(np.float32)
     p = np.array([1, 2, 3, 3], np.int32)                  # p + 1 = T: terminal
@@ -143,7 +143,7 @@ def test_collect_takes_the_greedy_or_random_action_and_rewards_exp_minus_its_los
 @pytest.mark.parametrize("d", ["X", "Y"])
 def test_ddpg_critic_regresses_to_the_target_networks_best_candidate_and_actor_maximizes_Q(
         graph, rng, d):
-    other, gamma, B = {"X": "Y", "Y": "X"}[d], 0.9, 3
+    other, gamma, B = model.OTHER[d], 0.9, 3
     target_g = {"X": (0.3, -0.1), "Y": (0.6, 0.0)}          # μ' differs from μ
     target_p = {"X": 0.5, "Y": 0.4}
     s = rng.uniform(-1, 1, (B, T, H, W, 3)).astype(np.float32)
