@@ -85,12 +85,13 @@ def judge(D, clip, frame_terms, lengths=None, **kw):
     return losses.frame_logits(D, clip, **kw), D(clip, **kw)
 
 
-def collect(nets, d, inputs, T, weights, frame_terms, form):
+def collect(nets, d, inputs, weights, frame_terms, form):
     """Algorithm 1's inner `else` for states `s` (p frames) of domain d: the
     candidates, the greedy-by-Q (or the given random) action and its reward
     from `losses.transition_loss`; every network in inference mode.
     inputs: s, p, greedy, random_a, a_true (see `TrainGraph._collect_step`)."""
     s, p = inputs["s"], inputs["p"]
+    T = s.shape.as_list()[1]
     a1, a2 = candidates(nets, d, s, p, is_training=False)
     q1, q2 = score_candidates(getattr(nets, "Q_" + d), s, p, a1, a2, is_training=False)
     a = tf.where(inputs["greedy"], tf.where(q1 >= q2, a1, a2), inputs["random_a"])
@@ -404,7 +405,7 @@ class TrainGraph(object):
                                     a_true="frame")
         hp = self.hp
         metrics = parallel.towers_any_batch(
-            lambda i: collect(self.nets, d, i, self.T, hp.weights, hp.frame_terms, hp.gan_loss),
+            lambda i: collect(self.nets, d, i, hp.weights, hp.frame_terms, hp.gan_loss),
             inputs, self.devices, "collect_" + d)
         return Step(inputs, None, metrics)
 

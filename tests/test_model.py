@@ -116,7 +116,7 @@ def test_collect_takes_the_greedy_or_random_action_and_rewards_exp_minus_its_los
     random_a, a_true = (rng.uniform(-1, 1, (B, H, W, 3)).astype(np.float32) for _ in range(2))
     inputs = {"s": s, "p": p, "greedy": greedy, "random_a": random_a, "a_true": a_true}
     out = run(model.collect(stub_networks(), d, {k: tf.constant(v) for k, v in inputs.items()},
-                            T, WEIGHTS, frame_terms, "nonsaturating"))
+                            WEIGHTS, frame_terms, "nonsaturating"))
 
     last = s[np.arange(B), p - 1]                                     # frame p of each state
     a1 = P_SCALE[d] * last                                            # P_d(s)
