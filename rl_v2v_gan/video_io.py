@@ -231,9 +231,10 @@ def resize(frames, H, W, crop=False):
     h, w = frames.shape[:2]
     if (h, w) == (H, W):
         return frames
-    scale = max(H / h, W / w) if crop else None
-    new_h, new_w = (max(H, int(round(h * scale))), max(W, int(round(w * scale)))) if crop \
-        else (H, W)
+    new_h, new_w = H, W
+    if crop:                # cover H x W, aspect kept
+        scale = max(H / h, W / w)
+        new_h, new_w = max(H, int(round(h * scale))), max(W, int(round(w * scale)))
     shrink = new_h * new_w < h * w
     resized = cv2.resize(frames, (new_w, new_h),
                          interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
