@@ -180,28 +180,29 @@ def measure_train(spec):
                 out[name + "_s"] = median(calls[:, j].tolist())
         out.update(times=times, seconds=median(times), rss_gb=peak_rss_gb())
         start = time.perf_counter()
-        out.update(flops_of_phase(trainer.graph, trainer.g, spec["kind"]))
-        out["count_s"] = time.perf_counter() - start
         trainer.close()
+        out.update(measure_flops_only(dict(spec, phase=spec["kind"])))
+        out["count_s"] = time.perf_counter() - start
         return out
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def measure_flops_only(spec):
-    """FLOPs of a configuration without running it (the graph is built, not run)."""
-    from rl_v2v_gan import config, model
+    """FLOPs of a configuration without running it: the same step built with
+    its ConvLSTM recurrences in place (`ops.inline_conv_lstm`), not as graph
+    functions, whose ops the profiler does not see."""
+    from rl_v2v_gan import config, model, ops
     tf = tf_module()
     graph = tf.Graph()
-    with graph.as_default():
+    with graph.as_default(), ops.inline_conv_lstm():
         g = model.TrainGraph(config.hparams(train_args(spec)), spec["phase"], static_batch=True)
     return flops_of_phase(graph, g, spec["phase"])
 
 
-def measure_gy(spec):
-    """One Adam step on mean((G_Y(x) - x)^2), x: [batch, T, H, H, 3]."""
+def gy_step(spec):
+    """The graph of one Adam step on mean((G_Y(x) - x)^2) => (graph, x, step op)."""
     tf = tf_module()
-    import numpy as np
     from rl_v2v_gan.networks import build_networks
     B, T, H = spec["batch"], spec["T"], spec["H"]
     graph = tf.Graph()
@@ -214,6 +215,16 @@ def measure_gy(spec):
         grads = opt.compute_gradients(loss, var_list=G_Y.variables(trainable_only=True))
         with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
             step = opt.apply_gradients(grads)
+    return graph, x, step
+
+
+def measure_gy(spec):
+    """One Adam step on mean((G_Y(x) - x)^2), x: [batch, T, H, H, 3]."""
+    tf = tf_module()
+    import numpy as np
+    from rl_v2v_gan import ops
+    graph, x, step = gy_step(spec)
+    with graph.as_default():
         sess = tf.Session(config=session_config(spec["grappler"]))
         sess.run(tf.global_variables_initializer())
         graph.finalize()
@@ -228,9 +239,11 @@ def measure_gy(spec):
     sess.run(step, feed, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
              run_metadata=tf_run_meta)
     out["traced_op_seconds"] = op_type_seconds(tf_run_meta)
+    sess.close()
+    with ops.inline_conv_lstm():     # FLOPs on the same step with countable ops
+        graph, _, step = gy_step(spec)
     per_op, out["tfprof_static_flops"] = profiler_flops(graph)
     out.update(count_flops(per_op, [[step]]))
-    sess.close()
     return out
 
 

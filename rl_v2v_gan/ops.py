@@ -9,6 +9,8 @@ Variable-length clips are right-padded to a common T and described by
 outputs at valid steps equal those of the unpadded clip; padded steps are
 ignored by the masked normalization and by the losses.
 """
+import contextlib
+
 from .tf_compat import tf
 
 XAVIER = tf.glorot_uniform_initializer()
@@ -171,49 +173,82 @@ def _recurrence(x, w, b):
     """ConvLSTM outputs `h_1..h_T` `[B, T, H, W, F]` of input `x` `[B, T, H, W, C]`,
     kernel `w` `[k, k, C + F, 4F]` and bias `b`, from zero states.
 
-    Forward: the input half of the kernel is applied to all T frames in one
-    convolution; the T steps are unrolled in the graph (T is static; at the
+    Forward (`_forward`): the input half of the kernel is applied to all T
+    frames in one convolution; the T steps are unrolled (T is static; at the
     sizes CPU users run a `tf.while_loop`'s per-iteration and build costs
     outweighed the work: docs/performance.md); step 1 has h_0 = 0 (no hidden
     convolution).
 
-    Backward: hand-written backpropagation through time that keeps only the
-    `(c_t, h_t)` of the forward pass (2F channels per step, where automatic
-    differentiation keeps about 7F: every gate activation and product). Each
-    step recomputes its gates from `[x_t, h_{t-1}]` once the step after it
-    is done (a control dependency: one step's 4F gates alive at a time, as
-    in a loop), and the gradients of
-    `[x_t, h_{t-1}]` and of the kernel are one convolution each with the
-    whole kernel, so no full-sequence buffer of the 4F-channel gate gradients
-    is ever held.
+    Backward (`_backward`): hand-written backpropagation through time that
+    keeps only the `(c_t, h_t)` of the forward pass (2F channels per step,
+    where automatic differentiation keeps about 7F: every gate activation and
+    product). Each step recomputes its gates from `[x_t, h_{t-1}]` once the
+    step after it is done (a control dependency: one step's 4F gates alive
+    at a time, as in a loop), and the gradients of `[x_t, h_{t-1}]` and of
+    the kernel are one convolution each with the whole kernel, so no
+    full-sequence buffer of the 4F-channel gate gradients is ever held.
+
+    Both are graph functions (`tf.function`), traced once per input shape:
+    a training step calls each ConvLSTM layer many times, and the graph holds
+    one call op per call instead of the unrolled steps (pre-training graph at
+    the CPU preset: 50,527 => 20,567 ops; docs/performance.md). Inside
+    `inline_conv_lstm()` they are built in place instead.
     """
-    _, T, H, W, C = static_shape(x, 5)
-    F = static_shape(w, 4)[-1] // 4
-    strides = [1, 1, 1, 1]
+    forward, backward = ((_forward.python_function, _backward.python_function)
+                         if _INLINE else (_forward, _backward))
 
     @tf.custom_gradient
     def recurrence(x, w, b):
-        w_x, w_h = w[:, :, :C], w[:, :, C:]
-        cs, hs = _unroll(_input_gates(x, w_x, b), w_h)
-
-        def backward(dhs):
-            xs, dhs = tf.unstack(x, axis=1), tf.unstack(dhs, axis=1)
-            dxs, dws, dbs, dh, dc = [None] * T, [], [], 0.0, None
-            for t in range(T - 1, -1, -1):
-                xh, kernel = (xs[t], w_x) if t == 0 else (tf.concat([xs[t], hs[t - 1]], -1), w)
-                with tf.control_dependencies([dc] if dc is not None else []):
-                    g = tf.nn.bias_add(_conv(xh, kernel), b)     # gates of one step at a time
-                dg, dc = _cell_backward(g, cs[t - 1] if t else None, cs[t], dhs[t] + dh, dc)
-                dxh = tf.nn.conv2d_backprop_input(tf.shape(xh), kernel, dg, strides, "SAME")
-                dw = tf.nn.conv2d_backprop_filter(xh, tf.shape(kernel), dg, strides, "SAME")
-                dws.append(dw if t else tf.pad(dw, [[0, 0], [0, 0], [0, F], [0, 0]]))
-                dbs.append(tf.reduce_sum(dg, [0, 1, 2]))
-                dxs[t], dh = (dxh, 0.0) if t == 0 else tf.split(dxh, [C, F], axis=-1)
-            return tf.stack(dxs, axis=1), tf.add_n(dws), tf.add_n(dbs)
-
-        return tf.stack(hs, axis=1), backward
+        hs, cs = forward(x, w, b)
+        return hs, lambda dhs: backward(x, w, b, hs, cs, dhs)
 
     return recurrence(x, w, b)
+
+
+_INLINE = False
+
+
+@contextlib.contextmanager
+def inline_conv_lstm():
+    """Build the ConvLSTM recurrences of this block in the graph itself, not
+    as graph-function calls: the same math, ops the TF profiler can count
+    (bench/flops.py)."""
+    global _INLINE
+    previous, _INLINE = _INLINE, True
+    try:
+        yield
+    finally:
+        _INLINE = previous
+
+
+@tf.function(autograph=False)
+def _forward(x, w, b):
+    """`_recurrence`'s forward => `(h, c)`, each `[B, T, H, W, F]`."""
+    C = static_shape(x, 5)[-1]
+    cs, hs = _unroll(_input_gates(x, w[:, :, :C], b), w[:, :, C:])
+    return tf.stack(hs, axis=1), tf.stack(cs, axis=1)
+
+
+@tf.function(autograph=False)
+def _backward(x, w, b, hs, cs, dhs):
+    """`_recurrence`'s backward: dL/dh of every step `dhs` => dL/d(x, w, b)."""
+    _, T, _, _, C = static_shape(x, 5)
+    F = static_shape(w, 4)[-1] // 4
+    strides = [1, 1, 1, 1]
+    w_x = w[:, :, :C]
+    xs, hs, cs, dhs = (tf.unstack(v, axis=1) for v in (x, hs, cs, dhs))
+    dxs, dws, dbs, dh, dc = [None] * T, [], [], 0.0, None
+    for t in range(T - 1, -1, -1):
+        xh, kernel = (xs[t], w_x) if t == 0 else (tf.concat([xs[t], hs[t - 1]], -1), w)
+        with tf.control_dependencies([dc] if dc is not None else []):
+            g = tf.nn.bias_add(_conv(xh, kernel), b)     # gates of one step at a time
+        dg, dc = _cell_backward(g, cs[t - 1] if t else None, cs[t], dhs[t] + dh, dc)
+        dxh = tf.nn.conv2d_backprop_input(tf.shape(xh), kernel, dg, strides, "SAME")
+        dw = tf.nn.conv2d_backprop_filter(xh, tf.shape(kernel), dg, strides, "SAME")
+        dws.append(dw if t else tf.pad(dw, [[0, 0], [0, 0], [0, F], [0, 0]]))
+        dbs.append(tf.reduce_sum(dg, [0, 1, 2]))
+        dxs[t], dh = (dxh, 0.0) if t == 0 else tf.split(dxh, [C, F], axis=-1)
+    return tf.stack(dxs, axis=1), tf.add_n(dws), tf.add_n(dbs)
 
 
 # (choice) Decay of the batch-norm moving averages; the paper gives none. With

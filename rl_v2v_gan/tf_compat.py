@@ -14,8 +14,12 @@ tf.disable_v2_behavior()
 
 def session_config(devices=1, grappler="on"):
     """Session settings: `devices` virtual CPU devices (CPU towers), soft
-    placement, and Grappler (TensorFlow's graph optimizer) "on" or "off"."""
+    placement, and Grappler (TensorFlow's graph optimizer) "on" or "off".
+    Graph-function calls (the ConvLSTM recurrences) are inlined into the
+    executed graph either way: called as functions, a pre-training step at
+    the CPU preset took ~5% longer."""
     config = tf.ConfigProto(allow_soft_placement=True)
+    config.graph_options.optimizer_options.do_function_inlining = True
     if devices > 1:
         config.device_count["CPU"] = devices
     if grappler == "off":
