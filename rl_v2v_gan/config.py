@@ -69,6 +69,9 @@ def build_parser():
       help="'linear': the learning rate stays constant for the first half of all steps "
       "(--epochs x --steps_per_epoch) and falls linearly to 0 over the second (CycleGAN's "
       "schedule); 'none': constant")
+    a("--d_lr_scale", type=float, default=1.0,
+      help="the discriminators' learning rate as a multiple of --learning_rate (two time-scale "
+      "updates, Heusel et al. 2017); 1: one rate for every network, as in the paper")
     a("--batch_size", type=int, default=4, help="clips per step; m transitions per RL iteration")
     a("--epochs", type=int, default=10, help="total epochs: pre-training, then Algorithm 1")
     a("--pretrain_epochs", type=int, default=None,
@@ -182,7 +185,7 @@ def validate(args):
         raise UserError("--critic_warmup must be >= 0, got %d" % args.critic_warmup)
     if args.eval_every < 0:
         raise UserError("--eval_every must be >= 0 (0 = never), got %d" % args.eval_every)
-    _positive(args, "learning_rate", "batch_size", "steps_per_epoch", "buffer_size",
+    _positive(args, "learning_rate", "d_lr_scale", "batch_size", "steps_per_epoch", "buffer_size",
               "max_to_keep", "eval_batches", "num_gpus")
     if min(args.filters) <= 0:
         raise UserError("--filters must be positive, got %s" % args.filters)
@@ -337,8 +340,8 @@ def with_architecture(args, spec):
 LAMBDAS = ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v", "lambda_id")
 
 HParams = collections.namedtuple(
-    "HParams", "spec l2 d_norm recompute batch_size learning_rate lr_decay total_steps gan_loss "
-    "frame_terms adversarial_d reversed_negatives bounce_negatives recycle_frames weights gamma tau")
+    "HParams", "spec l2 d_norm recompute batch_size learning_rate d_lr_scale lr_decay total_steps "
+    "gan_loss frame_terms adversarial_d reversed_negatives bounce_negatives recycle_frames weights gamma tau")
 HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
 architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
 of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's
@@ -350,7 +353,8 @@ def hparams(args):
     """The `HParams` of validated flags."""
     return HParams(
         spec=model_spec(args), l2=args.l2, d_norm=args.d_norm, recompute=args.recompute == "on",
-        batch_size=args.batch_size, learning_rate=args.learning_rate, lr_decay=args.lr_decay,
+        batch_size=args.batch_size, learning_rate=args.learning_rate,
+        d_lr_scale=args.d_lr_scale, lr_decay=args.lr_decay,
         total_steps=args.epochs * args.steps_per_epoch, gan_loss=args.gan_loss,
         frame_terms=args.frame_terms, adversarial_d=args.adversarial_d,
         reversed_negatives=args.reversed_negatives == "on",

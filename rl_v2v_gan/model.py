@@ -173,14 +173,16 @@ def l2(nets, symbols):
     return tf.add_n([getattr(nets, s).regularization_loss() for s in symbols])
 
 
-def learning_rate(hp, step):
+def learning_rate(hp, step, optimizer="G"):
     """`--learning_rate`, or with `--lr_decay linear` (choice) constant for the
     first half of the run's `hp.total_steps` (epochs x steps_per_epoch) and
-    linearly down to 0 at the last."""
+    linearly down to 0 at the last; `--d_lr_scale` times that for the
+    discriminators' `optimizer` "D"."""
+    rate = hp.learning_rate * (hp.d_lr_scale if optimizer == "D" else 1.0)
     if hp.lr_decay == "none":
-        return tf.constant(hp.learning_rate)
+        return tf.constant(rate)
     remaining = 1.0 - tf.cast(step, tf.float32) / float(hp.total_steps)
-    return hp.learning_rate * tf.clip_by_value(2.0 * remaining, 0.0, 1.0)
+    return rate * tf.clip_by_value(2.0 * remaining, 0.0, 1.0)
 
 
 PHASES = ("pretrain", "rl")
@@ -213,9 +215,9 @@ class TrainGraph(object):
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
         self.next_epoch = tf.assign_add(self.epoch, 1)
-        self.learning_rate = learning_rate(hp, self.global_step)
-        adam = lambda name: tf.train.AdamOptimizer(self.learning_rate, beta1=0.5, name=name)
-        self.opt = {k: adam("Adam_" + k) for k in ("G", "D", "Q", "mu")}
+        adam = lambda k: tf.train.AdamOptimizer(learning_rate(hp, self.global_step, k), beta1=0.5,
+                                                name="Adam_" + k)
+        self.opt = {k: adam(k) for k in ("G", "D", "Q", "mu")}
         self.preview_input = tf.placeholder(tf.float32, self.clip_shape, name="preview_x")
         with tf.name_scope("preview"):
             self.preview = self.nets.G_Y(self.preview_input, is_training=False)  # X -> Y samples

@@ -66,6 +66,22 @@ def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
     assert values == pytest.approx([1e-3, 1e-3, 5e-4, 0.0, 0.0])
 
 
+def test_d_lr_scale_multiplies_only_the_discriminators_rate():
+    from rl_v2v_gan.model import learning_rate
+    from rl_v2v_gan.tf_compat import tf
+    hp = config.hparams(parse("--epochs", "4", "--steps_per_epoch", "25", "--learning_rate",
+                              "0.001", "--lr_decay", "linear", "--d_lr_scale", "3"))
+    with tf.Graph().as_default():
+        step = tf.placeholder(tf.int64, [])
+        rates = {k: learning_rate(hp, step, k) for k in ("G", "D", "Q", "mu")}
+        with tf.Session() as sess:
+            at = [sess.run(rates, {step: s}) for s in (0, 75)]
+    assert [r["D"] for r in at] == pytest.approx([3e-3, 1.5e-3])
+    assert all(r[k] == pytest.approx(r["D"] / 3) for r in at for k in ("G", "Q", "mu"))
+    with pytest.raises(UserError, match="--d_lr_scale"):
+        parse("--d_lr_scale", "0")
+
+
 def test_config_json_from_before_input_skip_means_off(tmp_path):
     """A checkpoint's config.json written before --input_skip existed is read
     as the architecture it was trained with (off), even under --preset cpu."""
