@@ -341,7 +341,8 @@ LAMBDAS = ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v", "la
 
 HParams = collections.namedtuple(
     "HParams", "spec l2 d_norm recompute batch_size learning_rate d_lr_scale lr_decay total_steps "
-    "gan_loss frame_terms adversarial_d reversed_negatives bounce_negatives recycle_frames weights gamma tau")
+    "gan_loss frame_terms adversarial_d reversed_negatives bounce_negatives recycle_frames "
+    "weights gamma tau")
 HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
 architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
 of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's

@@ -210,9 +210,9 @@ _INLINE = False
 
 @contextlib.contextmanager
 def inline_conv_lstm():
-    """Build the ConvLSTM recurrences of this block in the graph itself, not
-    as graph-function calls: the same math, ops the TF profiler can count
-    (bench/flops.py)."""
+    """Within this block, ConvLSTM recurrences are built in the graph itself,
+    not as graph-function calls: the same math, in ops the TF profiler can
+    count (bench/flops.py)."""
     global _INLINE
     previous, _INLINE = _INLINE, True
     try:
