@@ -179,8 +179,8 @@ def measure_train(spec):
             for j, name in enumerate(("collect", "ddpg", "d_update")):
                 out[name + "_s"] = median(calls[:, j].tolist())
         out.update(times=times, seconds=median(times), rss_gb=peak_rss_gb())
-        start = time.perf_counter()
         trainer.close()
+        start = time.perf_counter()
         out.update(measure_flops_only(dict(spec, phase=spec["kind"])))
         out["count_s"] = time.perf_counter() - start
         return out
