@@ -19,10 +19,10 @@ from .files import atomic_write
 MODES = ("prepare_data", "train", "eval", "translate", "export")
 DATASETS = ("synthetic", "flower", "city", "custom")
 # Flags that fix the variables of a checkpoint: read back from config.json.
-ARCH_KEYS = ("input_shape", "filters", "model", "input_skip")
+ARCH_KEYS = ("input_shape", "filters", "model", "input_skip", "output_filters")
 CONFIG_FILE = "config.json"
 # Architecture flags added later, with the value a config.json without them means.
-ARCH_BEFORE = {"input_skip": "off"}
+ARCH_BEFORE = {"input_skip": "off", "output_filters": 3}
 
 
 # Presets set the defaults of a group of flags; flags given explicitly win.
@@ -62,6 +62,9 @@ def build_parser():
     a("--input_skip", choices=("on", "off"), default="off",
       help="'on' (not in the paper): the generators' and predictors' output layer also reads "
       "the input frame, so keeping a colour is a linear map; 'off': the paper's Table 1")
+    a("--output_filters", type=int, default=3,
+      help="channels of the generators' and predictors' last ConvLSTM, before the 1x1 "
+      "projection to RGB: 3 in the paper's Table 1; wider lets time and colour both pass")
     a("--seed", type=int, default=0)
     # Training (Algorithm 1 and eq. 10).
     a("--learning_rate", type=float, default=1e-4)
@@ -73,6 +76,9 @@ def build_parser():
       help="the discriminators' learning rate as a multiple of --learning_rate (two time-scale "
       "updates, Heusel et al. 2017); 1: one rate for every network, as in the paper")
     a("--batch_size", type=int, default=4, help="clips per step; m transitions per RL iteration")
+    a("--augment", choices=("none", "flip"), default="none",
+      help="'flip' (not in the paper): every training clip is flipped left-right and up-down "
+      "at random (never in time), so the few real clips show D more scenes; 'none': as drawn")
     a("--epochs", type=int, default=10, help="total epochs: pre-training, then Algorithm 1")
     a("--pretrain_epochs", type=int, default=None,
       help="gradient-only epochs on eq. (10) first (default 1)")
@@ -186,7 +192,7 @@ def validate(args):
     if args.eval_every < 0:
         raise UserError("--eval_every must be >= 0 (0 = never), got %d" % args.eval_every)
     _positive(args, "learning_rate", "d_lr_scale", "batch_size", "steps_per_epoch", "buffer_size",
-              "max_to_keep", "eval_batches", "num_gpus")
+              "max_to_keep", "eval_batches", "num_gpus", "output_filters")
     if min(args.filters) <= 0:
         raise UserError("--filters must be positive, got %s" % args.filters)
     for n in ("gamma", "tau", "sigma1", "sigma2"):
@@ -283,6 +289,8 @@ def _architecture_problem(key, value):
         return "it must be rl_v2v_gan or frame"
     if key == "input_skip" and value not in ("on", "off"):
         return "it must be on or off"
+    if key == "output_filters" and not (isinstance(value, int) and value > 0):
+        return "it must be a positive width"
     return None
 
 
@@ -316,17 +324,18 @@ def checkpoint_spec(args, directory):
 # ----------------------------------------------------------------------------
 # Immutable views of the flags for the graph code.
 
-ModelSpec = collections.namedtuple("ModelSpec", "input_shape filters model input_skip")
+ModelSpec = collections.namedtuple("ModelSpec",
+                                   "input_shape filters model input_skip output_filters")
 ModelSpec.__doc__ = """The architecture of a model (the `ARCH_KEYS` flags: what
 fixes its variables): input_shape `(T, H, W, 3)`, filters (three widths),
-model ("rl_v2v_gan" or "frame"), input_skip (bool)."""
+model ("rl_v2v_gan" or "frame"), input_skip (bool), output_filters (int)."""
 
 
 def model_spec(values):
     """The `ModelSpec` of parsed flags or of a config.json's `{key: value}`."""
     get = values.get if isinstance(values, dict) else lambda key: getattr(values, key)
     return ModelSpec(tuple(get("input_shape")), tuple(get("filters")), get("model"),
-                     get("input_skip") == "on")
+                     get("input_skip") == "on", get("output_filters"))
 
 
 def with_architecture(args, spec):
@@ -334,6 +343,7 @@ def with_architecture(args, spec):
     copy = argparse.Namespace(**vars(args))
     copy.input_shape, copy.filters = list(spec.input_shape), list(spec.filters)
     copy.model, copy.input_skip = spec.model, "on" if spec.input_skip else "off"
+    copy.output_filters = spec.output_filters
     return copy
 
 

@@ -210,7 +210,8 @@ class TrainGraph(object):
         self.recompute = Recompute() if hp.recompute else None
         self.nets = build_networks(spec.filters, hp.l2, model=spec.model,
                                    recompute=self.recompute, d_norm=hp.d_norm,
-                                   input_skip=spec.input_skip)
+                                   input_skip=spec.input_skip,
+                                   output_filters=spec.output_filters)
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
@@ -225,7 +226,8 @@ class TrainGraph(object):
             self.pretrain = self._pretrain_step()
             return
         self.targets = build_networks(spec.filters, prefix="target_", symbols=POLICY + CRITICS,
-                                      model=spec.model, input_skip=spec.input_skip)
+                                      model=spec.model, input_skip=spec.input_skip,
+                                      output_filters=spec.output_filters)
         self.collect = {d: self._collect_step(d) for d in DOMAINS}
         self.ddpg, self.critic_warmup = {}, {}
         for d in DOMAINS:

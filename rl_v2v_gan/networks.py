@@ -16,6 +16,10 @@ variables.
 (choice) The generator's last layer is a ConvLSTM with 3 channels followed
 by a 1x1 convolution and tanh: a ConvLSTM's own output o*tanh(c) cannot
 reach -1 (the black backgrounds of the synthetic data) on the first frame.
+(choice, `--output_filters N`) That ConvLSTM may be wider than 3: with 3
+channels of gated output per pixel, both the colour and the clip's time
+must pass through them, and the generators learned the synthetic
+background schedule late or never (docs/investigation.md).
 (choice) Discriminators and critics read the features of the last valid
 step: the ConvLSTM state has seen the whole clip.
 
@@ -47,11 +51,12 @@ def check_video(x, name="clip"):
     return shape
 
 
-def auto_encoder(clip, filters, ctx, outputs=3, input_skip=False):
+def auto_encoder(clip, filters, ctx, outputs=3, input_skip=False, output_filters=3):
     """G / P body: `[B, T, H, W, 3] => [B, T, H, W, 3]` in (-1, 1).
 
     `input_skip` (choice, `--input_skip on`): the output projection also
     reads the input frame, so keeping a pixel's colour is one linear map.
+    `output_filters`: channels of the last ConvLSTM (3 in Table 1).
     """
     f1, f2, f3 = filters
     e1, r1 = blocks.RPB(clip, f1, ctx, "RPB_1")    # [B, T, H/2, W/2, f1]; r1: [B, T, H, W, f1]
@@ -60,10 +65,10 @@ def auto_encoder(clip, filters, ctx, outputs=3, input_skip=False):
     d1 = blocks.URB(e3, f3, ctx, r3, "URB_1")      # [B, T, H/4, W/4, f3]
     d2 = blocks.URB(d1, f2, ctx, r2, "URB_2")      # [B, T, H/2, W/2, f2]
     d3 = blocks.URB(d2, f1, ctx, r1, "URB_3")      # [B, T, H, W, f1]
-    h = ops.conv_lstm(d3, 3, regularizer=ctx.regularizer, scope="out_conv_lstm",
-                      carry=ctx.carry)                # [B, T, H, W, 3]
+    h = ops.conv_lstm(d3, output_filters, regularizer=ctx.regularizer, scope="out_conv_lstm",
+                      carry=ctx.carry)                # [B, T, H, W, output_filters]
     if input_skip:
-        h = tf.concat([h, clip], axis=-1)            # [B, T, H, W, 6]
+        h = tf.concat([h, clip], axis=-1)            # [B, T, H, W, output_filters + 3]
     return tf.tanh(ops.conv2d_video(h, outputs, 1, ctx.regularizer, scope="out_proj"))
 
 
@@ -96,10 +101,10 @@ class Network(object):
     """
 
     def __init__(self, name, kind, filters, l2, outputs=1, per_frame=False, recompute=None,
-                 normalize=True, input_skip=False):
+                 normalize=True, input_skip=False, output_filters=3):
         self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
         self.outputs = outputs
-        self.normalize, self.input_skip = normalize, input_skip
+        self.normalize, self.input_skip, self.output_filters = normalize, input_skip, output_filters
         self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
         self.recompute = recompute
 
@@ -109,7 +114,8 @@ class Network(object):
                            self.regularizer, self.normalize, carry)
         with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True):
             if self.kind == "auto_encoder":
-                return auto_encoder(clip, self.filters, ctx, self.outputs, self.input_skip)
+                return auto_encoder(clip, self.filters, ctx, self.outputs, self.input_skip,
+                                    self.output_filters)
             logits = classifier(clip, self.filters, ctx, lengths, self.outputs, steps)
             return tf.nn.relu(logits)[:, 0] if self.kind == "critic" else logits
 
@@ -164,7 +170,7 @@ OUTPUTS = {"G_X": 3, "G_Y": 3, "P_X": 3, "P_Y": 3, "D_X": 1, "D_Y": 2, "Q_X": 1,
 
 
 def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan",
-                   recompute=None, d_norm="batch", input_skip=False):
+                   recompute=None, d_norm="batch", input_skip=False, output_filters=3):
     """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
 
     `prefix="target_"` gives the DDPG target copies (no L2 term); their
@@ -175,13 +181,14 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
     without batch norm (choice, docs/investigation.md): with batch norm, D's output
     on a batch of real and generated clips is nearly blind to a change that
     moves all generated clips together, and the generators learn little.
-    `input_skip`: see `auto_encoder` (G and P).
+    `input_skip`, `output_filters`: see `auto_encoder` (G and P).
     """
     if len(filters) != 3 or min(filters) < 1:
         raise ValueError("filters: need three positive widths, got %s" % (list(filters),))
     return Networks(*[
         Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2, OUTPUTS[s],
                 per_frame=(model == "frame" and s[0] == "G"), recompute=recompute,
-                normalize=(d_norm == "batch" or s[0] != "D"), input_skip=input_skip)
+                normalize=(d_norm == "batch" or s[0] != "D"), input_skip=input_skip,
+                output_filters=output_filters)
         if s in symbols else None
         for s in SYMBOLS])

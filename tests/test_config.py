@@ -82,23 +82,27 @@ def test_d_lr_scale_multiplies_only_the_discriminators_rate():
         parse("--d_lr_scale", "0")
 
 
-def test_config_json_from_before_input_skip_means_off(tmp_path):
-    """A checkpoint's config.json written before --input_skip existed is read
-    as the architecture it was trained with (off), even under --preset cpu."""
-    saved = config.parse_args(["--mode", "train", "--input_skip", "on"])
+@pytest.mark.parametrize("key, flag, value, before", [
+    ("input_skip", "on", "on", "off"), ("output_filters", "8", 8, 3)])
+def test_config_json_from_before_an_architecture_flag_means_the_old_value(
+        tmp_path, key, flag, value, before):
+    """A checkpoint's config.json written before --input_skip (--output_filters)
+    existed is read as the architecture it was trained with, even under
+    --preset cpu."""
+    saved = config.parse_args(["--mode", "train", "--" + key, flag])
     config.save_config(saved, str(tmp_path))
     path = tmp_path / config.CONFIG_FILE
     old = json.loads(path.read_text())
-    del old["input_skip"]
+    del old[key]
     path.write_text(json.dumps(old))
-    args = config.parse_args(["--mode", "translate", "--preset", "cpu", "--input_skip", "on"])
-    with pytest.raises(UserError, match="--input_skip on disagrees"):
+    args = config.parse_args(["--mode", "translate", "--preset", "cpu", "--" + key, flag])
+    with pytest.raises(UserError, match="--%s %s disagrees" % (key, flag)):
         config.checkpoint_spec(args, str(tmp_path))
     args = config.parse_args(["--mode", "translate"])
-    args.input_skip = "on"          # as a preset would set it
+    setattr(args, key, value)          # as a preset would set it
     spec = config.checkpoint_spec(args, str(tmp_path))
-    assert spec.input_skip is False and args.input_skip == "on"     # the flags are not changed
-    assert config.with_architecture(args, spec).input_skip == "off"
+    assert getattr(args, key) == value                          # the flags are not changed
+    assert getattr(config.with_architecture(args, spec), key) == before
 
 
 @pytest.mark.parametrize("shape, problem", [
@@ -108,6 +112,12 @@ def test_config_json_from_before_input_skip_means_off(tmp_path):
 def test_bad_input_shape_flag_is_named_once_in_config(shape, problem):
     with pytest.raises(UserError, match="--input_shape: " + problem):
         parse("--input_shape", *shape)
+
+
+def test_output_filters_flag_must_be_positive():
+    assert config.model_spec(parse("--output_filters", "8")).output_filters == 8
+    with pytest.raises(UserError, match="--output_filters must be positive, got 0"):
+        parse("--output_filters", "0")
 
 
 def test_hparams_are_an_immutable_view_of_the_flags():

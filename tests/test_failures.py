@@ -89,7 +89,8 @@ def test_stale_tempstate_files_are_removed(tmp_path):
     ("input_shape", [8, 32, 32], r"input_shape is \[8, 32, 32\]; it must be \[T, H, W, 3\]"),
     ("filters", [8, 16], r"filters is \[8, 16\]; it must be three positive widths"),
     ("model", "cnn", r'model is "cnn"; it must be rl_v2v_gan or frame'),
-    ("input_skip", "yes", r'input_skip is "yes"; it must be on or off')])
+    ("input_skip", "yes", r'input_skip is "yes"; it must be on or off'),
+    ("output_filters", 0, r"output_filters is 0; it must be a positive width")])
 def test_bad_architecture_in_config_json_names_the_file(tmp_path, key, value, problem):
     args = config.parse_args(["--mode", "eval"])
     config.save_config(args, str(tmp_path))

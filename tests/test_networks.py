@@ -225,6 +225,16 @@ def test_d_norm_none_judges_each_clip_on_its_own(graph, rng):
     assert np.abs(first[0][1][0] - first[1][1][0]).max() > 1e-3
 
 
+def test_output_filters_widen_the_last_conv_lstm(graph):
+    """--output_filters N: G's last ConvLSTM has N channels, projected to RGB."""
+    G = build_networks(TINY_FILTERS, output_filters=5).G_Y
+    out = G(tf.zeros([2, 4, H, W, 3]), is_training=False)
+    shapes = {v.op.name: v.shape.as_list() for v in G.variables()}
+    assert shapes["G_Y/out_conv_lstm/kernel"][-1] == 4 * 5
+    assert shapes["G_Y/out_proj/kernel"] == [1, 1, 5, 3]
+    assert out.shape.as_list() == [2, 4, H, W, 3]
+
+
 def test_input_skip_lets_the_output_layer_copy_each_input_frame(graph, rng):
     """--input_skip on: out_proj reads [h_t, x_t]; with its h part zero and its
     x part 2I the generator outputs tanh(2 x_t) for every frame t."""
