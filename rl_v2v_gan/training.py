@@ -332,7 +332,8 @@ def train(args):
 def _train(args, cluster, target, is_chief):
     """`train` once the checkpoint folder is checked (and locked, on the chief)."""
     ds = data.ensure_dataset(args)
-    sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0))
+    sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0),
+                           augment=args.augment == "flip")
     if is_chief:
         os.makedirs(args.checkpoint_dir, exist_ok=True)
         removed = checkpoints.remove_partial(args.checkpoint_dir)
