@@ -29,9 +29,7 @@ def find(directory=None, explicit=None):
     state = tf.train.get_checkpoint_state(directory)
     if state is None or not state.model_checkpoint_path:
         return None
-    path = state.model_checkpoint_path
-    if not os.path.isabs(path):
-        path = os.path.join(directory, path)
+    path = state.model_checkpoint_path     # relative paths in the file: already joined to directory
     if not os.path.isfile(path + ".index"):
         raise UserError("%s: its `checkpoint` file names %s, but %s.index is missing "
                         "(deleted or moved?)" % (directory, path, path))

@@ -57,6 +57,17 @@ def test_missing_index_file_is_named(tmp_path):
         checkpoints.find(str(tmp_path))
 
 
+def test_latest_checkpoint_of_a_relative_folder(tmp_path, monkeypatch):
+    """`--checkpoint_dir runs/x` (relative, as `make train` passes it): the
+    `checkpoint` file's relative entry is found once, not joined twice."""
+    monkeypatch.chdir(tmp_path)
+    os.makedirs(os.path.join("runs", "x"))
+    prefix = _save_g_x(os.path.join("runs", "x"))
+    assert checkpoints.find(os.path.join("runs", "x")) == prefix == os.path.join("runs", "x",
+                                                                                "rl_v2v_gan-1")
+    assert os.path.isfile(prefix + ".index")
+
+
 def test_truncated_data_file_is_one_error(tmp_path):
     prefix = _save_g_x(tmp_path)
     _restore_g_x(prefix)
