@@ -34,11 +34,15 @@ from rl_v2v_gan.tf_compat import tf  # noqa: E402
 COLUMNS = [k for k in METRICS if k != "fid"] + ["fid"]
 # Flags shown under Settings: (key in config.json, label).
 SETTINGS = (("preset", "preset"), ("seed", "seed"), ("input_shape", "clip size T H W C"),
-            ("filters", "filters F1 F2 F3"), ("batch_size", "batch size"),
-            ("steps_per_epoch", "steps per epoch"), ("learning_rate", "learning rate"),
+            ("filters", "filters F1 F2 F3"), ("output_filters", "generators' output ConvLSTM"),
+            ("batch_size", "batch size"), ("pretrain_epochs", "pre-training epochs"),
+            ("rl_epochs", "Algorithm-1 epochs"), ("steps_per_epoch", "steps per epoch"),
+            ("learning_rate", "learning rate"), ("lr_decay", "learning-rate decay"),
             ("sigma1", "sigma1"), ("sigma2", "sigma2"), ("gamma", "gamma"), ("tau", "tau"),
             ("gan_loss", "GAN loss"), ("frame_terms", "frame terms"),
-            ("lambda_rr", "lambda_rr"), ("lambda_rc", "lambda_rc"), ("lambda_v", "lambda_v"),
+            ("d_norm", "discriminators' normalization"), ("bounce_negatives", "bounce negatives"),
+            ("recycle_frames", "recycle frames"), ("lambda_rr", "lambda_rr"),
+            ("lambda_rc", "lambda_rc"), ("lambda_v", "lambda_v"), ("lambda_id", "lambda_id"),
             ("eval_every", "held-out eval every (steps)"),
             ("grappler", "TensorFlow graph optimizer"))
 MISSING = "—"
