@@ -25,19 +25,28 @@ CONFIG_FILE = "config.json"
 ARCH_BEFORE = {"input_skip": "off", "output_filters": 3}
 
 
+# `--recompute auto` and `--grappler auto` resolve by the size of a step
+# (docs/performance.md, "Defaults by size"): activation recomputation from
+# batch x T x H x W x F1 elements of the first level's activations (a quarter
+# of the paper's size; the paper's size without it ran out of 22 GB), the
+# graph optimizer from H x W pixels (it made a T=8, 64x64 step 12% faster and
+# gained nothing at 32x32, where its first call costs ~20 s).
+RECOMPUTE_FROM = 1 << 22
+GRAPPLER_FROM = 64 * 64
+
 # Presets set the defaults of a group of flags; flags given explicitly win.
 # "paper": the paper's configuration (§6.2, GPU-sized: a pre-training step is
 # minutes on a 2-core CPU). "cpu": the synthetic benchmark at a size a 2-core
-# CPU trains in minutes (3 pre-training epochs, 1 of Algorithm 1), with the
+# CPU trains in minutes (5 pre-training epochs, 1 of Algorithm 1), with the
 # training choices measured to learn it (docs/investigation.md, docs/results.md).
 PRESETS = {
     "paper": {},
     "cpu": {"input_shape": [8, 32, 32, 3], "filters": [8, 16, 32], "output_filters": 8,
-            "batch_size": 4, "epochs": 4, "rl_epochs": 1, "steps_per_epoch": 100,
-            "eval_every": 50, "recompute": "off", "grappler": "off",
-            "learning_rate": 1e-3, "lr_decay": "linear", "d_norm": "none",
+            "batch_size": 4, "epochs": 6, "rl_epochs": 1, "steps_per_epoch": 100,
+            "eval_every": 50, "learning_rate": 1e-3, "lr_decay": "linear", "d_norm": "none",
             "gan_loss": "least_squares", "frame_terms": "prefix", "bounce_negatives": "on",
-            "lambda_v": 0.0, "lambda_rc": 10.0, "recycle_frames": "all", "lambda_id": 5.0},
+            "lambda_v": 0.0, "lambda_rc": 10.0, "recycle_frames": "all", "lambda_id": 5.0,
+            "actor_lr_scale": 0.1},
 }
 
 
@@ -74,6 +83,10 @@ def build_parser():
     a("--d_lr_scale", type=float, default=1.0,
       help="the discriminators' learning rate as a multiple of --learning_rate (two time-scale "
       "updates, Heusel et al. 2017); 1: one rate for every network, as in the paper")
+    a("--actor_lr_scale", type=float, default=1.0,
+      help="Algorithm 1: the actor's (the policy networks' DDPG update) learning rate as a "
+      "multiple of --learning_rate; DDPG (Lillicrap et al. 2016) uses 0.1, the actor 10x "
+      "slower than the critic; 1: one rate for every network")
     a("--batch_size", type=int, default=4, help="clips per step; m transitions per RL iteration")
     a("--augment", choices=("none", "flip"), default="none",
       help="'flip' (not in the paper): every training clip is flipped left-right and up-down "
@@ -129,11 +142,14 @@ def build_parser():
     a("--buffer_size", type=int, default=1000, help="replay buffer capacity (transitions)")
     a("--num_gpus", type=int, default=1, help="data-parallel towers")
     a("--device", choices=("auto", "gpu", "cpu"), default="auto")
-    a("--recompute", choices=("on", "off"), default="on",
+    a("--recompute", choices=("auto", "on", "off"), default="auto",
       help="recompute each network's forward in the backward pass instead of keeping its "
-      "activations: the paper's size fits 24 GB at batch 4; 'off' is faster when memory allows")
-    a("--grappler", choices=("on", "off"), default="on",
-      help="TensorFlow's graph optimizer: 'off' starts much faster, runs a little slower")
+      "activations: the paper's size fits 24 GB at batch 4; 'off' is faster when memory "
+      "allows; 'auto': on when batch x T x H x W x F1 >= %d (the paper's size: %d)"
+      % (RECOMPUTE_FROM, 4 * 16 * 64 * 64 * 64))
+    a("--grappler", choices=("auto", "on", "off"), default="auto",
+      help="TensorFlow's graph optimizer: 'off' starts much faster, runs a little slower at "
+      "large frames; 'auto': on for frames of at least %d pixels (64x64)" % GRAPPLER_FROM)
     # Multi-machine training (or the TF_CONFIG environment variable).
     a("--ps_hosts", help="comma-separated host:port of the parameter servers")
     a("--worker_hosts", help="comma-separated host:port of the workers (worker 0 is the chief)")
@@ -167,6 +183,17 @@ def _positive(args, *names):
             raise UserError("--%s must be positive, got %s" % (n, getattr(args, n)))
 
 
+def resolve_auto(args):
+    """`--recompute auto` and `--grappler auto` => "on" or "off" by the step's
+    size (`RECOMPUTE_FROM`, `GRAPPLER_FROM`)."""
+    T, H, W, _ = args.input_shape
+    if args.recompute == "auto":
+        elements = args.batch_size * T * H * W * args.filters[0]
+        args.recompute = "on" if elements >= RECOMPUTE_FROM else "off"
+    if args.grappler == "auto":
+        args.grappler = "on" if H * W >= GRAPPLER_FROM else "off"
+
+
 def validate(args):
     """Check flag values and resolve derived ones (epoch split, lambdas)."""
     T, H, W, C = args.input_shape
@@ -190,7 +217,7 @@ def validate(args):
         raise UserError("--critic_warmup must be >= 0, got %d" % args.critic_warmup)
     if args.eval_every < 0:
         raise UserError("--eval_every must be >= 0 (0 = never), got %d" % args.eval_every)
-    _positive(args, "learning_rate", "d_lr_scale", "batch_size", "steps_per_epoch", "buffer_size",
+    _positive(args, "learning_rate", "d_lr_scale", "actor_lr_scale", "batch_size", "steps_per_epoch", "buffer_size",
               "max_to_keep", "eval_batches", "num_gpus", "output_filters")
     if min(args.filters) <= 0:
         raise UserError("--filters must be positive, got %s" % args.filters)
@@ -218,6 +245,7 @@ def validate(args):
     if args.batch_size % args.num_gpus:
         raise UserError("--batch_size (%d) must be divisible by --num_gpus (%d)"
                         % (args.batch_size, args.num_gpus))
+    resolve_auto(args)
     return args
 
 
@@ -349,7 +377,8 @@ def with_architecture(args, spec):
 LAMBDAS = ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v", "lambda_id")
 
 HParams = collections.namedtuple(
-    "HParams", "spec l2 d_norm recompute batch_size learning_rate d_lr_scale lr_decay total_steps "
+    "HParams", "spec l2 d_norm recompute batch_size learning_rate d_lr_scale actor_lr_scale "
+    "lr_decay total_steps "
     "gan_loss frame_terms adversarial_d reversed_negatives bounce_negatives recycle_frames "
     "weights gamma tau")
 HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
@@ -364,7 +393,7 @@ def hparams(args):
     return HParams(
         spec=model_spec(args), l2=args.l2, d_norm=args.d_norm, recompute=args.recompute == "on",
         batch_size=args.batch_size, learning_rate=args.learning_rate,
-        d_lr_scale=args.d_lr_scale, lr_decay=args.lr_decay,
+        d_lr_scale=args.d_lr_scale, actor_lr_scale=args.actor_lr_scale, lr_decay=args.lr_decay,
         total_steps=args.epochs * args.steps_per_epoch, gan_loss=args.gan_loss,
         frame_terms=args.frame_terms, adversarial_d=args.adversarial_d,
         reversed_negatives=args.reversed_negatives == "on",

@@ -177,8 +177,9 @@ def learning_rate(hp, step, optimizer="G"):
     """`--learning_rate`, or with `--lr_decay linear` (choice) constant for the
     first half of the run's `hp.total_steps` (epochs x steps_per_epoch) and
     linearly down to 0 at the last; `--d_lr_scale` times that for the
-    discriminators' `optimizer` "D"."""
-    rate = hp.learning_rate * (hp.d_lr_scale if optimizer == "D" else 1.0)
+    discriminators' `optimizer` "D", `--actor_lr_scale` times that for the
+    DDPG actor's "mu"."""
+    rate = hp.learning_rate * {"D": hp.d_lr_scale, "mu": hp.actor_lr_scale}.get(optimizer, 1.0)
     if hp.lr_decay == "none":
         return tf.constant(rate)
     remaining = 1.0 - tf.cast(step, tf.float32) / float(hp.total_steps)

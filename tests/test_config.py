@@ -66,20 +66,24 @@ def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
     assert values == pytest.approx([1e-3, 1e-3, 5e-4, 0.0, 0.0])
 
 
-def test_d_lr_scale_multiplies_only_the_discriminators_rate():
+def test_lr_scales_multiply_only_the_discriminators_and_the_actors_rates():
     from rl_v2v_gan.model import learning_rate
     from rl_v2v_gan.tf_compat import tf
     hp = config.hparams(parse("--epochs", "4", "--steps_per_epoch", "25", "--learning_rate",
-                              "0.001", "--lr_decay", "linear", "--d_lr_scale", "3"))
+                              "0.001", "--lr_decay", "linear", "--d_lr_scale", "3",
+                              "--actor_lr_scale", "0.1"))
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
         rates = {k: learning_rate(hp, step, k) for k in ("G", "D", "Q", "mu")}
         with tf.Session() as sess:
             at = [sess.run(rates, {step: s}) for s in (0, 75)]
-    assert [r["D"] for r in at] == pytest.approx([3e-3, 1.5e-3])
-    assert all(r[k] == pytest.approx(r["D"] / 3) for r in at for k in ("G", "Q", "mu"))
-    with pytest.raises(UserError, match="--d_lr_scale"):
-        parse("--d_lr_scale", "0")
+    assert [r["G"] for r in at] == pytest.approx([1e-3, 5e-4])
+    assert all(r["Q"] == pytest.approx(r["G"]) for r in at)
+    assert all(r["D"] == pytest.approx(3 * r["G"]) for r in at)
+    assert all(r["mu"] == pytest.approx(0.1 * r["G"]) for r in at)
+    for flag in ("--d_lr_scale", "--actor_lr_scale"):
+        with pytest.raises(UserError, match=flag):
+            parse(flag, "0")
 
 
 @pytest.mark.parametrize("key, flag, value, before", [
@@ -132,3 +136,17 @@ def test_hparams_are_an_immutable_view_of_the_flags():
     with pytest.raises(TypeError):
         hp.weights["lambda_v"] = 2.0
     assert hp._replace(tau=0.5).tau == 0.5 and hp.tau == args.tau
+
+
+@pytest.mark.parametrize("argv, recompute, grappler", [
+    ((), "on", "on"),                                               # the paper's size
+    (("--preset", "cpu"), "off", "off"),
+    (("--input_shape", "4", "32", "32", "3", "--batch_size", "2"), "off", "off"),  # quick check
+    (("--input_shape", "8", "64", "64", "3", "--batch_size", "1"), "off", "on"),
+    (("--input_shape", "16", "64", "64", "3", "--batch_size", "1"), "on", "on"),
+    (("--preset", "cpu", "--recompute", "on", "--grappler", "on"), "on", "on"),  # explicit wins
+])
+def test_auto_recompute_and_grappler_follow_the_steps_size(argv, recompute, grappler):
+    args = parse(*argv)
+    assert (args.recompute, args.grappler) == (recompute, grappler)
+    assert config.hparams(args).recompute is (recompute == "on")

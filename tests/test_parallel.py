@@ -121,7 +121,7 @@ def test_local_cluster_trains_and_the_chief_checkpoint_loads(tmp_path):
               "--data_dir", str(tmp_path / "data"), "--checkpoint_dir", str(tmp_path / "ckpt"),
               "--input_shape", "4", "16", "16", "3", "--filters", "4", "8", "8",
               "--batch_size", "2", "--epochs", "1", "--rl_epochs", "0", "--steps_per_epoch", "3",
-              "--grappler", "off"]
+              "--grappler", "off", "--recompute", "on"]   # "on" on parameter servers too
     procs = []
     try:
         procs.append(subprocess.Popen(common + ["--job_name", "ps"], stdout=subprocess.DEVNULL,
@@ -159,7 +159,7 @@ def test_two_tower_training_writes_a_checkpoint_that_single_device_eval_loads(tm
     from conftest import ROOT
     main = [sys.executable, os.path.join(ROOT, "main.py")]
     common = ["--data_dir", str(tmp_path / "data"), "--checkpoint_dir", str(tmp_path / "ckpt"),
-              "--grappler", "off", "--recompute", "off"]   # the tower tests above cover "on"
+              "--grappler", "off", "--recompute", "off"]   # the cluster test above runs "on"
     out = subprocess.run(main + ["--mode", "train", "--num_gpus", "2", "--device", "cpu",
                                  "--input_shape", "4", "16", "16", "3", "--filters", "4", "8", "8",
                                  "--batch_size", "2", "--epochs", "1", "--rl_epochs", "0",

@@ -16,8 +16,8 @@ from rl_v2v_gan.networks import build_networks
 from rl_v2v_gan.tf_compat import tf
 from rl_v2v_gan.training import Interrupt, Trainer
 
-# --recompute off: at this size it only costs time; the iteration test below and
-# test_networks / test_parallel cover the default (on).
+# --recompute off (what "auto" gives at this size): recomputation only costs time
+# here; the iteration test below, test_networks and test_parallel cover "on".
 TINY = ["--input_shape", "4", "32", "32", "3", "--batch_size", "2", "--filters", "8", "16", "32",
         "--grappler", "off", "--recompute", "off"]
 
