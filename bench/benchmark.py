@@ -533,6 +533,9 @@ def main():
     p.add_argument("--warmup", type=int, default=1, help="untimed steps (>= 1)")
     p.add_argument("--steps", type=int, default=5, help="timed steps (median)")
     p.add_argument("--peak_repeats", type=int, default=10)
+    p.add_argument("--peak_only", action="store_true",
+                   help="only measure the fp32 peak; print it as JSON (scripts/"
+                   "reproduce_synthetic.sh records the machine's speed with it)")
     p.add_argument("--mem_limit_gb", type=float, default=None,
                    help="per-configuration memory cap: skip those predicted above it, "
                    "RLIMIT_DATA for the others (default: 90%% of RAM or the available "
@@ -546,6 +549,13 @@ def main():
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
         opts.mem_limit_gb = min(0.9 * ram, (available_gb() or ram) - 2.0)
     opts.warmup = max(opts.warmup, 1)
+    if opts.peak_only:
+        log = opts.log or os.path.join(tempfile.gettempdir(), "rl_v2v_gan_benchmark.log")
+        peak, status = run_worker(dict(kind="peak", repeats=opts.peak_repeats,
+                                       mem_limit_gb=opts.mem_limit_gb), log)
+        if peak is None:
+            raise SystemExit("peak measurement failed: %s (log: %s)" % (status, log))
+        return print(json.dumps(peak, sort_keys=True))
     main_driver(opts)
 
 

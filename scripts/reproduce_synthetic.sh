@@ -163,6 +163,8 @@ mkdir -p "$OUT/logs"
 : > "$COMMANDS"
 echo "reproduce_synthetic: $SETTINGS PYTHON=$PYTHON OUT=$OUT"
 
+# The machine's speed before and after (wall times scale with it).
+"$PYTHON" bench/benchmark.py --peak_only --peak_repeats 5 > "$OUT/peak_start.json"
 for model in "${MODELS[@]}"; do
   train_command "$model"; run "train_$model"
 done
@@ -183,8 +185,10 @@ if (( RELEASE )); then
   fi
 fi
 
+"$PYTHON" bench/benchmark.py --peak_only --peak_repeats 5 > "$OUT/peak_end.json"
 header "report: $RESULTS"
 "$PYTHON" scripts/results_table.py "${MODELS[@]/#/$OUT/}" --commands "$COMMANDS" \
+  --peak_start "$OUT/peak_start.json" --peak_end "$OUT/peak_end.json" \
   --output "$RESULTS" --started "$START_DATE" --wall_seconds "$SECONDS" \
   --invocation "$SETTINGS scripts/reproduce_synthetic.sh"
 

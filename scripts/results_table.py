@@ -38,13 +38,14 @@ SETTINGS = (("preset", "preset"), ("seed", "seed"), ("input_shape", "clip size T
             ("batch_size", "batch size"), ("pretrain_epochs", "pre-training epochs"),
             ("rl_epochs", "Algorithm-1 epochs"), ("steps_per_epoch", "steps per epoch"),
             ("learning_rate", "learning rate"), ("lr_decay", "learning-rate decay"),
+            ("actor_lr_scale", "actor's learning rate (x learning rate)"),
             ("sigma1", "sigma1"), ("sigma2", "sigma2"), ("gamma", "gamma"), ("tau", "tau"),
             ("gan_loss", "GAN loss"), ("frame_terms", "frame terms"),
             ("d_norm", "discriminators' normalization"), ("bounce_negatives", "bounce negatives"),
             ("recycle_frames", "recycle frames"), ("lambda_rr", "lambda_rr"),
             ("lambda_rc", "lambda_rc"), ("lambda_v", "lambda_v"), ("lambda_id", "lambda_id"),
             ("eval_every", "held-out eval every (steps)"),
-            ("grappler", "TensorFlow graph optimizer"))
+            ("recompute", "recomputation"), ("grappler", "TensorFlow graph optimizer"))
 MISSING = "—"
 
 
@@ -219,8 +220,9 @@ def git_version():
 
 
 def render(runs, commands, started, wall_seconds, invocation, figures_dir=None,
-           curves=None, strips=()):
-    """The whole document; figures are linked as `figures_dir/<name>`."""
+           curves=None, strips=(), peaks=()):
+    """The whole document; figures are linked as `figures_dir/<name>`; `peaks`:
+    `[(when, bench/benchmark.py --peak_only JSON)]`."""
     seconds = {step: s for step, s, _ in commands}
     first = runs[0].report
     clips, split = first["clips"], first["split"]
@@ -280,6 +282,10 @@ def render(runs, commands, started, wall_seconds, invocation, figures_dir=None,
         lines += ["# %s (%s)" % (step, duration(s)), command]
     lines += ["```", "", "## Machine", ""]
     lines += ["- %s: %s" % item for item in machine()]
+    if peaks:
+        lines += ["- measured fp32 peak (`python bench/benchmark.py --peak_only`, best of a "
+                  "matmul and a convolution): %s; wall times scale with it"
+                  % ", ".join("%.0f GFLOP/s %s" % (p["peak_gflops"], when) for when, p in peaks)]
     return "\n".join(lines) + "\n"
 
 
@@ -291,14 +297,21 @@ def main(argv=None):
     p.add_argument("--started", help="when the reproduction started (shown as the date)")
     p.add_argument("--wall_seconds", type=float, help="wall time of the whole reproduction")
     p.add_argument("--invocation", help="the command line that reproduces these results")
+    p.add_argument("--peak_start", help="JSON of `bench/benchmark.py --peak_only` before training")
+    p.add_argument("--peak_end", help="the same, after training")
     opts = p.parse_args(argv)
+    peaks = []
+    for when, path in (("before training", opts.peak_start), ("after", opts.peak_end)):
+        if path:
+            with open(path) as f:
+                peaks.append((when, json.load(f)))
     runs = [Run(d) for d in opts.runs]
     started = opts.started or datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     figures_dir = "figures"
     curves, strips = figures(runs, os.path.join(os.path.dirname(os.path.abspath(opts.output)),
                                                 figures_dir))
     text = render(runs, read_commands(opts.commands), started, opts.wall_seconds,
-                  opts.invocation, figures_dir, curves, strips)
+                  opts.invocation, figures_dir, curves, strips, peaks)
     atomic_write(opts.output, text)
     print("wrote %s" % opts.output)
 
