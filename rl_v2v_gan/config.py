@@ -84,9 +84,9 @@ def build_parser():
       help="the discriminators' learning rate as a multiple of --learning_rate (two time-scale "
       "updates, Heusel et al. 2017); 1: one rate for every network, as in the paper")
     a("--actor_lr_scale", type=float, default=1.0,
-      help="Algorithm 1: the actor's (the policy networks' DDPG update) learning rate as a "
-      "multiple of --learning_rate; DDPG (Lillicrap et al. 2016) uses 0.1, the actor 10x "
-      "slower than the critic; 1: one rate for every network")
+      help="Algorithm 1 (choice, not in the paper): the actor's learning rate (the policy "
+      "networks' DDPG update) as a multiple of --learning_rate; DDPG (Lillicrap et al. 2016) "
+      "trains its actor 10x slower than its critic (0.1); 1: one rate for every network")
     a("--batch_size", type=int, default=4, help="clips per step; m transitions per RL iteration")
     a("--augment", choices=("none", "flip"), default="none",
       help="'flip' (not in the paper): every training clip is flipped left-right and up-down "
@@ -217,8 +217,9 @@ def validate(args):
         raise UserError("--critic_warmup must be >= 0, got %d" % args.critic_warmup)
     if args.eval_every < 0:
         raise UserError("--eval_every must be >= 0 (0 = never), got %d" % args.eval_every)
-    _positive(args, "learning_rate", "d_lr_scale", "actor_lr_scale", "batch_size", "steps_per_epoch", "buffer_size",
-              "max_to_keep", "eval_batches", "num_gpus", "output_filters")
+    _positive(args, "learning_rate", "d_lr_scale", "actor_lr_scale", "batch_size",
+              "steps_per_epoch", "buffer_size", "max_to_keep", "eval_batches", "num_gpus",
+              "output_filters")
     if min(args.filters) <= 0:
         raise UserError("--filters must be positive, got %s" % args.filters)
     for n in ("gamma", "tau", "sigma1", "sigma2"):
@@ -378,9 +379,8 @@ LAMBDAS = ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v", "la
 
 HParams = collections.namedtuple(
     "HParams", "spec l2 d_norm recompute batch_size learning_rate d_lr_scale actor_lr_scale "
-    "lr_decay total_steps "
-    "gan_loss frame_terms adversarial_d reversed_negatives bounce_negatives recycle_frames "
-    "weights gamma tau")
+    "lr_decay total_steps gan_loss frame_terms adversarial_d reversed_negatives "
+    "bounce_negatives recycle_frames weights gamma tau")
 HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
 architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
 of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's
