@@ -555,7 +555,8 @@ def main():
                                        mem_limit_gb=opts.mem_limit_gb), log)
         if peak is None:
             raise SystemExit("peak measurement failed: %s (log: %s)" % (status, log))
-        return print(json.dumps(peak, sort_keys=True))
+        print(json.dumps(peak, sort_keys=True))
+        return
     main_driver(opts)
 
 
