@@ -27,6 +27,11 @@
 #                    <= 10 MB                                [0]
 #   EXPORT_DIR       where RELEASE=1 exports                 [checkpoints/synthetic]
 #
+# The no-RL ablation shares RL-V2V-GAN's pre-training: same seed (the first),
+# same data, same pre-training epochs, so it starts from that model's
+# checkpoint at the end of pre-training (scripts/branch_checkpoint.py) and
+# trains only its last epochs, by gradient instead of Algorithm 1.
+#
 # OUT gets the dataset (data/, seed 0 for every run), one checkpoint folder per
 # model (rl_v2v_gan_seed<S>/, no_rl/, frame/, each with config.json, eval.csv,
 # eval's metrics.json and samples/), each command's output (logs/) and
@@ -141,7 +146,7 @@ done
 duration() { printf '%dh%02dm%02ds' $(( $1 / 3600 )) $(( $1 % 3600 / 60 )) $(( $1 % 60 )); }
 
 JOB=0
-JOBS=$(( 2 * ${#MODELS[@]} + RELEASE + 1 ))
+JOBS=$(( 2 * ${#MODELS[@]} + RELEASE + 2 ))
 header() { JOB=$(( JOB + 1 )); printf '\n==> [%d/%d] %s\n' "$JOB" "$JOBS" "$*"; }
 
 run() {  # NAME: run CMD, its output to the terminal and logs/NAME.log; record it in COMMANDS
@@ -166,6 +171,10 @@ echo "reproduce_synthetic: $SETTINGS PYTHON=$PYTHON OUT=$OUT"
 # The machine's speed before and after (wall times scale with it).
 "$PYTHON" bench/benchmark.py --peak_only --peak_repeats 5 > "$OUT/peak_start.json"
 for model in "${MODELS[@]}"; do
+  if [[ $model == no_rl ]]; then   # the first seed's pre-training, shared (not run twice)
+    CMD=("$PYTHON" scripts/branch_checkpoint.py "$OUT/${MODELS[0]}" "$OUT/no_rl")
+    run branch_no_rl
+  fi
   train_command "$model"; run "train_$model"
 done
 for model in "${MODELS[@]}"; do

@@ -274,6 +274,12 @@ def render(runs, commands, started, wall_seconds, invocation, figures_dir=None,
                                                      else MISSING
                                                      for s in ("train_" + r.name, "eval_" + r.name)]
                               for r in runs])]
+    if "branch_no_rl" in seconds:
+        lines += ["", "The no-RL ablation shares the pre-training of %s: it started from that "
+                  "model's checkpoint at the end of pre-training (`branch_no_rl` in Commands), "
+                  "so its training time above is that of its last epochs only, and its "
+                  "held-out curve up to there, seconds included, is that model's."
+                  % runs[0].label]
     if wall_seconds is not None:
         lines += ["", "The whole reproduction up to this report: %s." % duration(wall_seconds)]
     lines += ["", "## Commands", "", "Run from the repository root, in this order:", "",
