@@ -5,7 +5,7 @@
 `reproduce_synthetic.sh` uses it for the no-RL ablation: RL-V2V-GAN (same
 seed, same data) has already run the same pre-training epochs, so the
 ablation starts from that model's checkpoint at the last pre-training step,
-`(epochs - rl_epochs) x steps_per_epoch`, and only its remaining epochs
+`pretrain_epochs x steps_per_epoch`, and only its remaining epochs
 (gradient steps instead of Algorithm 1) are trained; re-running `--mode
 train` in DESTINATION then resumes from there. The checkpoint files and
 SOURCE's held-out curve (`eval.csv`: the resumed run keeps its rows up to
@@ -37,7 +37,7 @@ def branch(source, destination):
         sys.exit("error: %s: no %s (not a trained model folder)" % (source, CONFIG_FILE))
     with open(config_path) as f:
         config = json.load(f)
-    step = (config["epochs"] - config["rl_epochs"]) * config["steps_per_epoch"]
+    step = config["pretrain_epochs"] * config["steps_per_epoch"]
     prefix = "%s-%d" % (config["checkpoint_name"], step)
     files = sorted(glob.glob(os.path.join(source, glob.escape(prefix) + ".*")))
     if not config["rl_epochs"] or not any(f.endswith(".index") for f in files):

@@ -1,4 +1,6 @@
 """Algorithm 1 in the training graph, and the train command end to end."""
+import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -10,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 from rl_v2v_gan import checkpoints, data, monitor
-from rl_v2v_gan.config import parse_args
+from rl_v2v_gan.config import load_config, parse_args, save_config
 from rl_v2v_gan.errors import UserError
 from rl_v2v_gan.networks import build_networks
 from rl_v2v_gan.tf_compat import tf
@@ -119,6 +121,66 @@ def test_prepare_train_resume_end_to_end(tmp_path):
     assert _steps(ckpt) == [2, 4]
     assert all(os.path.getmtime(os.path.join(ckpt, f)) == t for f, t in mtimes.items()
                if f.endswith((".index", ".data-00000-of-00001")))
+
+
+def _branch_checkpoint():
+    """scripts/branch_checkpoint.py as a module."""
+    spec = importlib.util.spec_from_file_location(
+        "branch_checkpoint", os.path.join(ROOT, "scripts", "branch_checkpoint.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _model_folder(folder, steps, kept):
+    """A folder as training leaves it: config.json (2 pre-training + 1 RL epochs of
+    `steps`), checkpoints of the steps in `kept` and an eval.csv row every step."""
+    args = parse_args(["--mode", "train", "--epochs", "3", "--rl_epochs", "1",
+                       "--steps_per_epoch", str(steps), "--checkpoint_dir", str(folder)])
+    save_config(args, str(folder))
+    with tf.Graph().as_default():
+        step = tf.get_variable("global_step", [], tf.int64, tf.zeros_initializer())
+        saver = tf.train.Saver(max_to_keep=None, save_relative_paths=True)
+        with tf.Session() as sess:
+            for s in kept:
+                sess.run(step.assign(s))
+                saver.save(sess, str(folder / args.checkpoint_name), global_step=s,
+                           write_meta_graph=False)
+    rows = ["%d,%.1f,%.2f,0.5,%.2f,0.01" % (s, 10.0 * s, 6.0 + s, s / (3 * steps))
+            for s in range(1, 3 * steps + 1)]
+    (folder / monitor.CSV_FILE).write_text("\n".join([",".join(monitor.COLUMNS)] + rows) + "\n")
+
+
+def test_branch_starts_a_model_from_the_end_of_anothers_pre_training(tmp_path):
+    """The no-RL ablation of reproduce_synthetic.sh: it resumes from the step-4
+    checkpoint (2 pre-training epochs of 2 steps), with the curve up to there."""
+    branch = _branch_checkpoint().branch
+    source, destination = tmp_path / "rl", tmp_path / "no_rl"
+    source.mkdir()
+    _model_folder(source, 2, kept=(2, 4, 6))
+    assert branch(str(source), str(destination)) == 4
+    assert sorted(os.listdir(destination)) == ["checkpoint", monitor.CSV_FILE,
+                                               "rl_v2v_gan-4.data-00000-of-00001",
+                                               "rl_v2v_gan-4.index"]
+    assert checkpoints.find(str(destination)) == str(destination / "rl_v2v_gan-4")
+    assert checkpoints.read_variable(checkpoints.find(str(destination)), "global_step") == 4
+    # The whole curve: the resumed run keeps its rows up to step 4 (monitor.HeldOut).
+    assert (destination / monitor.CSV_FILE).read_text() == (source / monitor.CSV_FILE).read_text()
+    with pytest.raises(SystemExit, match="not empty"):      # never over a model
+        branch(str(source), str(destination))
+
+    # Not kept any more (--max_to_keep) or nothing to share: no copy, training from scratch.
+    lost, nothing = tmp_path / "lost", tmp_path / "nothing"
+    lost.mkdir()
+    _model_folder(lost, 2, kept=(6,))
+    assert branch(str(lost), str(tmp_path / "from_lost")) is None
+    assert not (tmp_path / "from_lost").exists()
+    nothing.mkdir()
+    _model_folder(nothing, 2, kept=(6,))
+    config = load_config(str(nothing))
+    config.update(pretrain_epochs=3, rl_epochs=0)
+    (nothing / "config.json").write_text(json.dumps(config))
+    assert branch(str(nothing), str(tmp_path / "from_nothing")) is None
 
 
 def _restorable(path):
