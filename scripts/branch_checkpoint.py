@@ -9,8 +9,8 @@ ablation starts from that model's checkpoint at the last pre-training step,
 (gradient steps instead of Algorithm 1) are trained; re-running `--mode
 train` in DESTINATION then resumes from there. The checkpoint files and
 SOURCE's held-out curve (`eval.csv`: the resumed run keeps its rows up to
-that step and continues their seconds) are copied; the `checkpoint` index is written last, so an
-interrupted copy is no checkpoint at all.
+that step and continues their seconds) are copied; the `checkpoint` index
+is written last, so an interrupted copy is no checkpoint at all.
 
 When SOURCE no longer keeps that checkpoint (`--max_to_keep`) or has no
 Algorithm-1 epochs, nothing is copied and DESTINATION trains from scratch.
