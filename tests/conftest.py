@@ -18,6 +18,18 @@ SAMPLE_VIDEOS = os.environ.get("RL_V2V_GAN_SAMPLE_VIDEOS",
                                os.path.join(os.path.dirname(ROOT), "shared", "data", "videos"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "heavy: takes 20-90 s on 2 cores (whole training processes, large graphs); "
+        "run first so that `make test`'s two workers (pytest-xdist) share them evenly")
+
+
+def pytest_collection_modifyitems(items):
+    """Heavy tests first (stable otherwise): with `-n 2 --dist load` the
+    longest jobs start at once and the short ones fill in around them."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 @pytest.fixture
 def graph():
     """A fresh graph as default, with a session on it."""

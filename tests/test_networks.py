@@ -151,6 +151,7 @@ def test_two_graphs_in_one_process(rng):
     np.testing.assert_allclose(results[0], results[1])
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("in_order", [False, True])
 def test_recomputed_calls_give_the_same_gradients_without_repeating_updates(graph, rng, in_order):
     """`recompute` (activation checkpointing) changes memory, not math:

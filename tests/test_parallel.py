@@ -108,6 +108,7 @@ def _free_ports(n):
     return ports
 
 
+@pytest.mark.heavy
 def test_local_cluster_trains_and_the_chief_checkpoint_loads(tmp_path):
     """1 parameter server + 2 workers on 127.0.0.1, in subprocesses, bounded in time."""
     import os
@@ -151,6 +152,7 @@ def test_local_cluster_trains_and_the_chief_checkpoint_loads(tmp_path):
     assert int(checkpoints.read_variable(latest, "global_step")) >= 3
 
 
+@pytest.mark.heavy
 def test_two_tower_training_writes_a_checkpoint_that_single_device_eval_loads(tmp_path):
     import json
     import os

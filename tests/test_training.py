@@ -35,6 +35,7 @@ def _values(sess, variables):
     return dict(zip([v.op.name for v in variables], sess.run(list(variables))))
 
 
+@pytest.mark.heavy
 def test_algorithm_1_iterations_update_G_P_D_Q_and_move_targets_by_tau(tmp_path):
     """--critic_warmup 1: the first iteration trains Q and D only, the next ones
     the policy too; every update moves the targets by tau."""
@@ -93,6 +94,7 @@ def _steps(ckpt):
                   if f.endswith(".index"))
 
 
+@pytest.mark.heavy
 def test_prepare_train_resume_end_to_end(tmp_path):
     common = _args(tmp_path)
     out = _main("--mode", "prepare_data", *common)
@@ -196,6 +198,7 @@ def _restorable(path):
         return not missing
 
 
+@pytest.mark.heavy
 def test_kill_9_leaves_a_loadable_checkpoint_and_the_same_command_resumes(tmp_path):
     """Also: the resumed run keeps the checkpoints of the killed one under
     --max_to_keep's rotation (they stay in the `checkpoint` index)."""
@@ -226,6 +229,7 @@ def test_kill_9_leaves_a_loadable_checkpoint_and_the_same_command_resumes(tmp_pa
         ["rl_v2v_gan-8", "rl_v2v_gan-12"]
 
 
+@pytest.mark.heavy
 def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     train = ["--mode", "train", "--epochs", "1", "--rl_epochs", "0", "--steps_per_epoch",
              "1000", "--eval_every", "2"] + _args(tmp_path)
