@@ -25,8 +25,9 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-    """Heavy tests first (stable otherwise): with `-n 2 --dist load` the
-    longest jobs start at once and the short ones fill in around them."""
+    """Heavy tests first (stable otherwise): `make test`'s workers, handed one
+    test at a time (`--dist load --maxschedchunk 1`), start the longest jobs
+    at once and fill in the short ones around them."""
     items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
 
 
