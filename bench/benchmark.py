@@ -190,12 +190,12 @@ def measure_train(spec):
 
 def measure_flops_only(spec):
     """FLOPs of a configuration without running it: the same step built with
-    its ConvLSTM recurrences in place (`ops.inline_conv_lstm`), not as graph
-    functions, whose ops the profiler does not see."""
+    its graph functions (ConvLSTM recurrences, masked batch norms) in place
+    (`ops.inline_functions`), whose ops the profiler does not see in calls."""
     from rl_v2v_gan import config, model, ops
     tf = tf_module()
     graph = tf.Graph()
-    with graph.as_default(), ops.inline_conv_lstm():
+    with graph.as_default(), ops.inline_functions():
         g = model.TrainGraph(config.hparams(train_args(spec)), spec["phase"], static_batch=True)
     return flops_of_phase(graph, g, spec["phase"])
 
@@ -240,7 +240,7 @@ def measure_gy(spec):
              run_metadata=tf_run_meta)
     out["traced_op_seconds"] = op_type_seconds(tf_run_meta)
     sess.close()
-    with ops.inline_conv_lstm():     # FLOPs on the same step with countable ops
+    with ops.inline_functions():     # FLOPs on the same step with countable ops
         graph, _, step = gy_step(spec)
     per_op, out["tfprof_static_flops"] = profiler_flops(graph)
     out.update(count_flops(per_op, [[step]]))

@@ -192,10 +192,9 @@ def _recurrence(x, w, b):
     a training step calls each ConvLSTM layer many times, and the graph holds
     one call op per call instead of the unrolled steps (pre-training graph at
     the CPU preset: 50,527 => 20,567 ops; docs/performance.md). Inside
-    `inline_conv_lstm()` they are built in place instead.
+    `inline_functions()` they are built in place instead.
     """
-    forward, backward = ((_forward.python_function, _backward.python_function)
-                         if _INLINE else (_forward, _backward))
+    forward, backward = _functions(_forward, _backward)
 
     @tf.custom_gradient
     def recurrence(x, w, b):
@@ -209,16 +208,22 @@ _INLINE = False
 
 
 @contextlib.contextmanager
-def inline_conv_lstm():
-    """Within this block, ConvLSTM recurrences are built in the graph itself,
-    not as graph-function calls: the same math, in ops the TF profiler can
-    count (bench/flops.py)."""
+def inline_functions():
+    """Within this block, the ConvLSTM recurrences and masked batch norms are
+    built in the graph itself, not as graph-function calls: the same math, in
+    ops the TF profiler can count (bench/flops.py)."""
     global _INLINE
     previous, _INLINE = _INLINE, True
     try:
         yield
     finally:
         _INLINE = previous
+
+
+def _functions(*graph_functions):
+    """The graph functions themselves, or inside `inline_functions()` their
+    Python bodies (built in place)."""
+    return [f.python_function if _INLINE else f for f in graph_functions]
 
 
 @tf.function(autograph=False)
@@ -286,16 +291,66 @@ def seq_batch_norm(x, is_training, mask=None, update_stats=True, decay=BN_DECAY,
                 var *= (n - 1.0) / n
             y = split_time(y, T)
         else:
-            w = mask[:, :, None, None, None]
-            count = tf.reduce_sum(w) * float(x.shape[2] * x.shape[3])
-            mean = tf.reduce_sum(x * w, [0, 1, 2, 3]) / count
-            var = tf.reduce_sum(tf.square(x - mean) * w, [0, 1, 2, 3]) / count
-            y = tf.nn.batch_normalization(x, mean, var, beta, gamma, epsilon)
+            y, mean, var = _masked_batch_norm(x, mask, gamma, beta, epsilon)
         if is_training and update_stats:
             for moving, value in ((moving_mean, mean), (moving_var, var)):
                 tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, tf.assign_sub(
                     moving, (1.0 - decay) * (moving - tf.stop_gradient(value))))
         return y
+
+
+def _masked_batch_norm(x, mask, gamma, beta, epsilon):
+    """Batch norm of `x` `[B, T, H, W, C]` with the statistics of the steps
+    where `mask` `[B, T]` is 1 => `(y, mean, var)` (biased variance).
+
+    Forward and backward are graph functions traced once per shape (as the
+    ConvLSTM's): automatic differentiation of the ~30 ops of the explicit
+    form adds ~100 gradient ops per call; the hand-written backward is one
+    call. Every step is normalized, padded ones too; the statistics come from
+    the valid ones.
+    """
+    forward, backward = _functions(_masked_bn_forward, _masked_bn_backward)
+
+    @tf.custom_gradient
+    def normalize(x, gamma, beta):
+        y, mean, var = forward(x, mask, gamma, beta, epsilon)
+        return (y, mean, var), lambda dy, dmean, dvar: backward(
+            x, mask, gamma, mean, var, dy, dmean, dvar, epsilon)
+
+    return normalize(x, gamma, beta)
+
+
+def _valid(x, mask):
+    """Weights `[B, T, 1, 1, 1]` of the valid steps and their count of positions."""
+    w = mask[:, :, None, None, None]
+    return w, tf.reduce_sum(w) * float(x.shape[2] * x.shape[3])
+
+
+@tf.function(autograph=False)
+def _masked_bn_forward(x, mask, gamma, beta, epsilon):
+    """`_masked_batch_norm`'s forward (the ops of `tf.nn.batch_normalization`)."""
+    w, count = _valid(x, mask)
+    mean = tf.reduce_sum(x * w, [0, 1, 2, 3]) / count
+    var = tf.reduce_sum(tf.square(x - mean) * w, [0, 1, 2, 3]) / count
+    return tf.nn.batch_normalization(x, mean, var, beta, gamma, epsilon), mean, var
+
+
+@tf.function(autograph=False)
+def _masked_bn_backward(x, mask, gamma, mean, var, dy, dmean, dvar, epsilon):
+    """`_masked_batch_norm`'s backward => dL/d(x, gamma, beta). With x̂ =
+    (x - mean) r, r = (var + eps)^-1/2 and sums over every position:
+    dL/dx = γ r dy + w (dL/dmean + 2 (x - mean) dL/dvar) / count, where
+    dL/dmean = dmean - γ r Σ dy and dL/dvar = dvar - γ r³/2 Σ dy (x - mean).
+    (The path var -> mean is left out: its factor Σ w (x - mean) is 0.)"""
+    w, count = _valid(x, mask)
+    axes = [0, 1, 2, 3]
+    centered, r = x - mean, tf.math.rsqrt(var + epsilon)
+    d_beta = tf.reduce_sum(dy, axes)
+    d_centered = tf.reduce_sum(dy * centered, axes)
+    d_mean = dmean - gamma * r * d_beta
+    d_var = dvar - 0.5 * gamma * r ** 3 * d_centered
+    dx = (gamma * r) * dy + w * ((d_mean + 2.0 * d_var * centered) / count)
+    return dx, d_centered * r, d_beta
 
 
 def _spatial(fn, x):
