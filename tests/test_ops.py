@@ -1,3 +1,5 @@
+import contextlib
+
 import numpy as np
 
 from rl_v2v_gan import ops
@@ -136,6 +138,29 @@ def test_masked_batch_norm_gradient_equals_autodiff_of_explicit_form(graph, rng)
         assert np.abs(b).max() > 1e-2, name
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=name)
         np.testing.assert_allclose(a_y, b_y, rtol=1e-4, atol=1e-4, err_msg=name)
+
+
+def test_inline_functions_build_the_same_math_in_place(rng):
+    """Under `ops.inline_functions()` (bench/flops.py's FLOP counts) the ConvLSTM
+    and the masked batch norm are built as ops of the graph, no function calls,
+    with the same outputs and gradients as the graph-function calls."""
+    x_value = rng.uniform(-1, 1, (2, 4, 6, 6, 3)).astype(np.float32)
+    results = []
+    for inline in (False, True):
+        with tf.Graph().as_default() as g:
+            tf.set_random_seed(0)
+            x = tf.constant(x_value)
+            with ops.inline_functions() if inline else contextlib.suppress():
+                h = ops.conv_lstm(x, 4)
+                y = ops.seq_batch_norm(h, True, ops.time_mask(tf.constant([2, 4]), 4))
+                grads = tf.gradients(tf.reduce_sum(y * y), [x] + tf.trainable_variables())
+            calls = [o for o in g.get_operations() if o.type.endswith("PartitionedCall")]
+            assert bool(calls) != inline, [o.name for o in calls]
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                results.append(sess.run([y] + grads))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 def test_append_frame_and_last_step(graph):
