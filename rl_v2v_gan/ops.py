@@ -301,7 +301,9 @@ def seq_batch_norm(x, is_training, mask=None, update_stats=True, decay=BN_DECAY,
 
 def _masked_batch_norm(x, mask, gamma, beta, epsilon):
     """Batch norm of `x` `[B, T, H, W, C]` with the statistics of the steps
-    where `mask` `[B, T]` is 1 => `(y, mean, var)` (biased variance).
+    where `mask` `[B, T]` is 1 => `(y, mean, var)` (biased variance). The
+    gradient flows through y only: mean and var are returned as constants,
+    for the moving averages.
 
     Forward and backward are graph functions traced once per shape (as the
     ConvLSTM's): automatic differentiation of the ~30 ops of the explicit
@@ -310,14 +312,16 @@ def _masked_batch_norm(x, mask, gamma, beta, epsilon):
     the valid ones.
     """
     forward, backward = _functions(_masked_bn_forward, _masked_bn_backward)
+    stats = []
 
     @tf.custom_gradient
     def normalize(x, gamma, beta):
         y, mean, var = forward(x, mask, gamma, beta, epsilon)
-        return (y, mean, var), lambda dy, dmean, dvar: backward(
-            x, mask, gamma, mean, var, dy, dmean, dvar, epsilon)
+        stats.extend([mean, var])
+        return y, lambda dy: backward(x, mask, gamma, mean, var, dy, epsilon)
 
-    return normalize(x, gamma, beta)
+    y = normalize(x, gamma, beta)
+    return (y,) + tuple(tf.stop_gradient(v) for v in stats)
 
 
 def _valid(x, mask):
@@ -336,20 +340,19 @@ def _masked_bn_forward(x, mask, gamma, beta, epsilon):
 
 
 @tf.function(autograph=False)
-def _masked_bn_backward(x, mask, gamma, mean, var, dy, dmean, dvar, epsilon):
-    """`_masked_batch_norm`'s backward => dL/d(x, gamma, beta). With x̂ =
-    (x - mean) r, r = (var + eps)^-1/2 and sums over every position:
-    dL/dx = γ r dy + w (dL/dmean + 2 (x - mean) dL/dvar) / count, where
-    dL/dmean = dmean - γ r Σ dy and dL/dvar = dvar - γ r³/2 Σ dy (x - mean).
-    (The path var -> mean is left out: its factor Σ w (x - mean) is 0.)"""
+def _masked_bn_backward(x, mask, gamma, mean, var, dy, epsilon):
+    """`_masked_batch_norm`'s backward, the textbook batch-norm gradient with
+    sums Σ over every position and the statistics' share on valid ones (w):
+    with r = (var + eps)^-1/2,
+        dL/dx = γ r (dy - w (Σ dy + r² (x - mean) Σ dy (x - mean)) / count),
+        dL/dγ = r Σ dy (x - mean),  dL/dβ = Σ dy."""
     w, count = _valid(x, mask)
     axes = [0, 1, 2, 3]
     centered, r = x - mean, tf.math.rsqrt(var + epsilon)
     d_beta = tf.reduce_sum(dy, axes)
     d_centered = tf.reduce_sum(dy * centered, axes)
-    d_mean = dmean - gamma * r * d_beta
-    d_var = dvar - 0.5 * gamma * r ** 3 * d_centered
-    dx = (gamma * r) * dy + w * ((d_mean + 2.0 * d_var * centered) / count)
+    shift, scale = d_beta / count, r * r * d_centered / count
+    dx = (gamma * r) * (dy - w * (shift + scale * centered))
     return dx, d_centered * r, d_beta
 
 
