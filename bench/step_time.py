@@ -5,8 +5,8 @@ process (not a test; faster than bench/benchmark.py, no FLOP count).
 
 Builds the pre-training `TrainGraph` for `--preset cpu` plus the given flags
 and runs it on random clips (so no dataset is needed): one first step, then
-the median and the fastest of `--steps` timed steps. docs/performance.md (change 8) has the
-results.
+the median and the fastest of `--steps` timed steps. docs/performance.md
+(changes 8 and 12) has the results.
 """
 import argparse
 import os
