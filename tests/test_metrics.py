@@ -288,3 +288,32 @@ def test_evaluate_clips_and_table(rng):
     assert lines[0] == "| metric | value | better |" and len(lines) == 2 + 6
     assert "| PSNR (dB) | 100.0000 | higher |" in lines
     assert "| PSNR (dB) | n/a | higher |" in metrics.format_table(basic)
+
+
+# --- scripts/object_colours.py ----------------------------------------------
+
+def test_object_colours_finds_the_recoloured_palette_colour():
+    import importlib.util
+    from rl_v2v_gan.data import synthetic
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "scripts", "object_colours.py")
+    spec = importlib.util.spec_from_file_location("object_colours", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    T, H, W = 4, 32, 32
+    scene = [synthetic.Shape((0, 255, 255), np.array([4.0, 4.0]), 4.0,
+                             np.array([[10.0, 10.0]] * T)),
+             synthetic.Shape((255, 255, 0), np.array([4.0, 4.0]), 4.0,
+                             np.array([[22.0, 22.0]] * T))]
+    schedule = synthetic.target_backgrounds(T)
+    source = synthetic.render(scene, "rectangle", [synthetic.BLACK] * T, H, W)[None]
+    truth = synthetic.render(scene, "circle", schedule, H, W)[None]
+    recoloured = [scene[0]._replace(colour=(0, 255, 0)), scene[1]]   # cyan painted green
+    translated = synthetic.render(recoloured, "circle", schedule, H, W)[None]
+    rows = {(half, colour): (mean, nearest, error)
+            for half, colour, mean, nearest, error, _ in module.colour_table(source, translated,
+                                                                             truth)}
+    assert set(rows) == {(h, c) for h in ("blue", "red") for c in ((0, 255, 255), (255, 255, 0))}
+    for half in ("blue", "red"):
+        assert rows[half, (0, 255, 255)] == ((0, 255, 0), (0, 255, 0), pytest.approx(255 / 3 ** 0.5))
+        assert rows[half, (255, 255, 0)] == ((255, 255, 0), (255, 255, 0), 0.0)
