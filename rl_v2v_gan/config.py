@@ -45,7 +45,7 @@ PRESETS = {
             "batch_size": 4, "epochs": 6, "rl_epochs": 1, "steps_per_epoch": 100,
             "eval_every": 50, "learning_rate": 1e-3, "lr_decay": "linear", "d_norm": "none",
             "gan_loss": "least_squares", "frame_terms": "prefix", "bounce_negatives": "on",
-            "lambda_v": 0.0, "lambda_rc": 10.0, "recycle_frames": "all", "lambda_id": 5.0,
+            "lambda_v": 0.0, "lambda_rc": 10.0, "recycle_frames": "all", "lambda_id": 10.0,
             "actor_lr_scale": 0.1},
 }
 
