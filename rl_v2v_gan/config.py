@@ -37,12 +37,12 @@ GRAPPLER_FROM = 64 * 64
 # Presets set the defaults of a group of flags; flags given explicitly win.
 # "paper": the paper's configuration (§6.2, GPU-sized: a pre-training step is
 # minutes on a 2-core CPU). "cpu": the synthetic benchmark at a size a 2-core
-# CPU trains in minutes (5 pre-training epochs, 1 of Algorithm 1), with the
+# CPU trains in minutes (3 pre-training epochs, 1 of Algorithm 1), with the
 # training choices measured to learn it (docs/investigation.md, docs/results.md).
 PRESETS = {
     "paper": {},
     "cpu": {"input_shape": [8, 32, 32, 3], "filters": [8, 16, 32], "output_filters": 8,
-            "batch_size": 4, "epochs": 6, "rl_epochs": 1, "steps_per_epoch": 100,
+            "batch_size": 4, "epochs": 4, "rl_epochs": 1, "steps_per_epoch": 100,
             "eval_every": 50, "learning_rate": 1e-3, "lr_decay": "linear", "d_norm": "none",
             "gan_loss": "least_squares", "frame_terms": "prefix", "bounce_negatives": "on",
             "lambda_v": 0.0, "lambda_rc": 10.0, "recycle_frames": "all", "lambda_id": 10.0,
