@@ -5,6 +5,11 @@ Works with TensorFlow 1.15 and 2.x (through `tensorflow.compat.v1`).
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow 2.x imports Keras 3 eagerly (and through it matplotlib), ~1.5 s
+# of every command's start; nothing here uses Keras. Pointing tf.keras at the
+# legacy package, which is not installed, skips that import (TensorFlow
+# catches the ImportError). TF 1.15 ignores the variable.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import tensorflow.compat.v1 as tf  # noqa: E402
 
