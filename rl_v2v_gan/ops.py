@@ -121,11 +121,17 @@ def _conv(x, w):
     return tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
 
 
+def _dims(x):
+    """The dimensions of `x`: static where known, else read at run time."""
+    return [d if d is not None else tf.shape(x)[i] for i, d in enumerate(x.shape.as_list())]
+
+
 def _input_gates(x, w_x, b):
     """The input part of every step's gate pre-activations, one convolution
-    over all T frames: `[B, T, H, W, C]` => T tensors `[B, H, W, 4F]`."""
-    x_bt, T = merge_time(x)
-    return tf.unstack(split_time(tf.nn.bias_add(_conv(x_bt, w_x), b), T), axis=1)
+    over all T frames: `[B, T, H, W, C]` (T static) => T tensors `[B, H, W, 4F]`."""
+    B, T, H, W, C = _dims(x)
+    g = tf.nn.bias_add(_conv(tf.reshape(x, [-1, H, W, C]), w_x), b)
+    return tf.unstack(tf.reshape(g, [-1, T, H, W, _dims(w_x)[-1]]), axis=1)
 
 
 def _unroll(gates, w_h, state=(None, None)):
@@ -188,18 +194,22 @@ def _recurrence(x, w, b):
     the kernel are one convolution each with the whole kernel, so no
     full-sequence buffer of the 4F-channel gate gradients is ever held.
 
-    Both are graph functions (`tf.function`), traced once per input shape:
-    a training step calls each ConvLSTM layer many times, and the graph holds
-    one call op per call instead of the unrolled steps (pre-training graph at
-    the CPU preset: 50,527 => 20,567 ops; docs/performance.md). Inside
-    `inline_functions()` they are built in place instead.
+    Both are graph functions (`tf.function`): a training step calls each
+    ConvLSTM layer many times, and the graph holds one call op per call
+    instead of the unrolled steps (pre-training graph at the CPU preset:
+    50,527 => 20,567 ops; docs/performance.md). They are traced once per T
+    for every batch, size and width (`_per_steps`), so every layer of every
+    network shares them. Inside `inline_functions()` they are built in place
+    instead.
     """
     forward, backward = _functions(_forward, _backward)
+    _, T, H, W, _ = static_shape(x, 5)
+    F = static_shape(w, 4)[-1] // 4
 
     @tf.custom_gradient
     def recurrence(x, w, b):
-        hs, cs = forward(x, w, b)
-        return hs, lambda dhs: backward(x, w, b, hs, cs, dhs)
+        hs, cs = _shaped(forward(x, w, b), [[None, T, H, W, F]] * 2)
+        return hs, lambda dhs: _shaped(backward(x, w, b, hs, cs, dhs), [x.shape, w.shape, b.shape])
 
     return recurrence(x, w, b)
 
@@ -226,19 +236,51 @@ def _functions(*graph_functions):
     return [f.python_function if _INLINE else f for f in graph_functions]
 
 
-@tf.function(autograph=False)
+def _shaped(tensors, shapes):
+    """`tensors` with the static `shapes` the graph-function calls lose."""
+    for tensor, shape in zip(tensors, shapes):
+        tensor.set_shape(shape)
+    return tensors
+
+
+def _per_steps(*shapes):
+    """Decorator: the function as graph functions traced once per number of
+    steps T (the first argument's dimension 1) for inputs of every other
+    size. `shapes`: each argument's rank as a shape of None, "T" where T goes.
+    With the sizes free, one trace serves every layer of every network (the
+    pre-training graph at the CPU preset held 40 traces, 4,396 ops)."""
+    def wrap(fn):
+        traced = {}
+
+        def call(*args):
+            T = args[0].shape.as_list()[1]
+            if T not in traced:
+                traced[T] = tf.function(fn, autograph=False, input_signature=[
+                    tf.TensorSpec([T if d == "T" else d for d in shape], tf.float32)
+                    for shape in shapes])
+            return traced[T](*args)
+
+        call.python_function = fn
+        return call
+    return wrap
+
+
+VIDEO, KERNEL, VECTOR = [None, "T", None, None, None], [None] * 4, [None]
+
+
+@_per_steps(VIDEO, KERNEL, VECTOR)
 def _forward(x, w, b):
     """`_recurrence`'s forward => `(h, c)`, each `[B, T, H, W, F]`."""
-    C = static_shape(x, 5)[-1]
+    C = _dims(x)[-1]
     cs, hs = _unroll(_input_gates(x, w[:, :, :C], b), w[:, :, C:])
     return tf.stack(hs, axis=1), tf.stack(cs, axis=1)
 
 
-@tf.function(autograph=False)
+@_per_steps(VIDEO, KERNEL, VECTOR, VIDEO, VIDEO, VIDEO)
 def _backward(x, w, b, hs, cs, dhs):
     """`_recurrence`'s backward: dL/dh of every step `dhs` => dL/d(x, w, b)."""
-    _, T, _, _, C = static_shape(x, 5)
-    F = static_shape(w, 4)[-1] // 4
+    T, C = x.shape.as_list()[1], _dims(x)[-1]
+    F = _dims(w)[-1] // 4
     strides = [1, 1, 1, 1]
     w_x = w[:, :, :C]
     xs, hs, cs, dhs = (tf.unstack(v, axis=1) for v in (x, hs, cs, dhs))
@@ -252,7 +294,7 @@ def _backward(x, w, b, hs, cs, dhs):
         dw = tf.nn.conv2d_backprop_filter(xh, tf.shape(kernel), dg, strides, "SAME")
         dws.append(dw if t else tf.pad(dw, [[0, 0], [0, 0], [0, F], [0, 0]]))
         dbs.append(tf.reduce_sum(dg, [0, 1, 2]))
-        dxs[t], dh = (dxh, 0.0) if t == 0 else tf.split(dxh, [C, F], axis=-1)
+        dxs[t], dh = (dxh, 0.0) if t == 0 else tf.split(dxh, [C, F], axis=-1, num=2)
     return tf.stack(dxs, axis=1), tf.add_n(dws), tf.add_n(dbs)
 
 
@@ -316,9 +358,11 @@ def _masked_batch_norm(x, mask, gamma, beta, epsilon):
 
     @tf.custom_gradient
     def normalize(x, gamma, beta):
-        y, mean, var = forward(x, mask, gamma, beta, epsilon)
+        y, mean, var = _shaped(forward(x, mask, gamma, beta, epsilon),
+                               [x.shape, gamma.shape, gamma.shape])
         stats.extend([mean, var])
-        return y, lambda dy: backward(x, mask, gamma, mean, var, dy, epsilon)
+        return y, lambda dy: _shaped(backward(x, mask, gamma, mean, var, dy, epsilon),
+                                     [x.shape, gamma.shape, gamma.shape])
 
     y = normalize(x, gamma, beta)
     return (y,) + tuple(tf.stop_gradient(v) for v in stats)
@@ -326,11 +370,15 @@ def _masked_batch_norm(x, mask, gamma, beta, epsilon):
 
 def _valid(x, mask):
     """Weights `[B, T, 1, 1, 1]` of the valid steps and their count of positions."""
+    _, _, H, W, _ = _dims(x)
     w = mask[:, :, None, None, None]
-    return w, tf.reduce_sum(w) * float(x.shape[2] * x.shape[3])
+    return w, tf.reduce_sum(w) * tf.cast(H * W, tf.float32)
 
 
-@tf.function(autograph=False)
+MASK, SCALAR = [None, "T"], []
+
+
+@_per_steps(VIDEO, MASK, VECTOR, VECTOR, SCALAR)
 def _masked_bn_forward(x, mask, gamma, beta, epsilon):
     """`_masked_batch_norm`'s forward (the ops of `tf.nn.batch_normalization`)."""
     w, count = _valid(x, mask)
@@ -339,7 +387,7 @@ def _masked_bn_forward(x, mask, gamma, beta, epsilon):
     return tf.nn.batch_normalization(x, mean, var, beta, gamma, epsilon), mean, var
 
 
-@tf.function(autograph=False)
+@_per_steps(VIDEO, MASK, VECTOR, VECTOR, VECTOR, VIDEO, SCALAR)
 def _masked_bn_backward(x, mask, gamma, mean, var, dy, epsilon):
     """`_masked_batch_norm`'s backward, the textbook batch-norm gradient with
     sums Σ over every position and the statistics' share on valid ones (w):
