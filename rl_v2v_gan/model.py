@@ -11,6 +11,7 @@ import contextlib
 
 from . import losses, ops, parallel
 from .networks import CRITICS, DISCRIMINATORS, POLICY, build_networks
+from .optimizer import FlatAdam
 from .recompute import Recompute
 from .rl import DOMAINS, critic_target, reward_from_loss, update_target
 from .tf_compat import tf
@@ -217,8 +218,8 @@ class TrainGraph(object):
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
         self.next_epoch = tf.assign_add(self.epoch, 1)
-        adam = lambda k: tf.train.AdamOptimizer(learning_rate(hp, self.global_step, k), beta1=0.5,
-                                                name="Adam_" + k)
+        adam = lambda k: FlatAdam(learning_rate(hp, self.global_step, k), beta1=0.5,
+                                  name="Adam_" + k)
         self.opt = {k: adam(k) for k in ("G", "D", "Q", "mu")}
         self.preview_input = tf.placeholder(tf.float32, self.clip_shape, name="preview_x")
         with tf.name_scope("preview"):

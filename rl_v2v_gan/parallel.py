@@ -121,9 +121,7 @@ def apply(optimizer, grads, after=()):
     """One optimizer step on `(grad, var)` pairs, after the ops `after` (e.g.
     batch-norm updates). The gradients are built outside that dependency so no
     control edge enters the recurrent loops."""
-    # The scope names the optimizer's own variables (beta powers) after it,
-    # whatever other optimizers the graph holds.
-    with tf.control_dependencies(after_all(after)), tf.variable_scope(optimizer.get_name()):
+    with tf.control_dependencies(after_all(after)):
         return optimizer.apply_gradients(grads)
 
 
