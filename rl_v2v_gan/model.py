@@ -241,10 +241,8 @@ class TrainGraph(object):
 
     def model_variables(self, symbols):
         """The weights and batch-norm statistics of the networks `symbols`
-        (their variables less the optimizers' slots)."""
-        slots = {v.op.name for opt in self.opt.values() for v in opt.variables()}
-        return [v for s in symbols for v in getattr(self.nets, s).variables()
-                if v.op.name not in slots]
+        (the optimizers keep theirs under their own scopes, `FlatAdam`)."""
+        return [v for s in symbols for v in getattr(self.nets, s).variables()]
 
     # -- helpers -----------------------------------------------------------
     def _placeholders(self, **specs):
