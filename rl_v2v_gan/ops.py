@@ -123,13 +123,17 @@ def _conv(x, w):
 
 def _dims(x):
     """The dimensions of `x`: static where known, else read at run time."""
-    return [d if d is not None else tf.shape(x)[i] for i, d in enumerate(x.shape.as_list())]
+    static = x.shape.as_list()
+    if None not in static:
+        return static
+    dynamic = tf.shape(x)
+    return [d if d is not None else dynamic[i] for i, d in enumerate(static)]
 
 
 def _input_gates(x, w_x, b):
     """The input part of every step's gate pre-activations, one convolution
     over all T frames: `[B, T, H, W, C]` (T static) => T tensors `[B, H, W, 4F]`."""
-    B, T, H, W, C = _dims(x)
+    _, T, H, W, C = _dims(x)
     g = tf.nn.bias_add(_conv(tf.reshape(x, [-1, H, W, C]), w_x), b)
     return tf.unstack(tf.reshape(g, [-1, T, H, W, _dims(w_x)[-1]]), axis=1)
 

@@ -1,4 +1,5 @@
-"""Adam (paper §6.2: Adam, beta1 0.5) on flat moment vectors.
+"""Adam on flat moment vectors (Adam is a choice: the paper's sentence
+naming its optimizer is cut).
 
 `tf.train.AdamOptimizer` gives every variable two slot variables and one
 update op: ~13 graph ops per variable, and the training graphs have hundreds
@@ -50,7 +51,7 @@ class FlatAdam(object):
         if variables not in self._moments:
             size = sum(v.shape.num_elements() for v in variables)
             scope = "_".join(sorted({v.op.name.split("/")[0] for v in variables}))
-            if any(m.op.name.startswith("%s/%s/" % (self.name, scope)) for m in self._variables):
+            if any(v.op.name.startswith("%s/%s/" % (self.name, scope)) for v in self._variables):
                 scope += "_%d" % len(self._moments)    # another list of the same networks
             self._moments[variables] = tuple(self._variable(scope + "/" + k, [size], 0.0)
                                              for k in ("m", "v"))
@@ -79,7 +80,7 @@ class FlatAdam(object):
                     shapes[tuple(dims)] = tf.constant(dims, tf.int32)
                 return shapes[tuple(dims)]
 
-            g = tf.concat([tf.reshape(g, shape([-1])) for g in grads], 0)
+            g = tf.concat([tf.reshape(grad, shape([-1])) for grad in grads], 0)
             m_t = m + (g - m) * (one - self.beta1)
             v_t = v + (tf.square(g) - v) * (one - self.beta2)
             step = m_t * alpha / (tf.sqrt(v_t) + self.epsilon)
