@@ -32,9 +32,6 @@ class FlatAdam(object):
         self.beta1, self.beta2, self.epsilon = (np.float32(v) for v in (beta1, beta2, epsilon))
         self._moments, self._powers, self._variables = {}, None, []
 
-    def get_name(self):
-        return self.name
-
     def variables(self):
         """The optimizer's own variables (moments and powers)."""
         return list(self._variables)
