@@ -77,30 +77,37 @@ def read_variable(path, name):
     return tf.train.load_checkpoint(path).get_tensor(name)
 
 
-def restorer(path, var_list, required):
+def stored_variables(path):
+    """`{name: shape}` of the variables in checkpoint `path` (UserError if unreadable)."""
+    try:
+        return dict(tf.train.list_variables(path))
+    except (tf.errors.OpError, ValueError) as e:
+        raise UserError("cannot read checkpoint %s: %s (not a checkpoint, or truncated?)"
+                        % (path, getattr(e, "message", str(e)).splitlines()[0]))
+
+
+def restorer(path, var_list, required, stored_name=None):
     """A Saver restoring `var_list` from `path`, after checking compatibility.
 
     Every variable in `required` must be in the checkpoint and every variable
     found there must have the graph's shape; otherwise a UserError lists the
-    mismatched variables (never a silent partial restore). Returns
-    `(saver, missing)` where `missing` are the variables of `var_list` the
-    checkpoint lacks (to be initialized fresh by the caller).
+    mismatched variables (never a silent partial restore). `stored_name`:
+    the name a variable's value has in the checkpoint, from its own name
+    (default: the same). Returns `(saver, missing)` where `missing` are the
+    variables of `var_list` the checkpoint lacks (to be initialized fresh by
+    the caller).
     """
-    try:
-        stored = dict(tf.train.list_variables(path))
-    except (tf.errors.OpError, ValueError) as e:
-        raise UserError("cannot read checkpoint %s: %s (not a checkpoint, or truncated?)"
-                        % (path, getattr(e, "message", str(e)).splitlines()[0]))
+    stored = stored_variables(path)
     names = {v.op.name for v in required}
-    problems, present, missing = [], [], []
+    problems, present, missing = [], {}, []
     for v in var_list:
-        name, shape = v.op.name, v.shape.as_list()
+        name, shape = (stored_name or str)(v.op.name), v.shape.as_list()
         if name not in stored:
-            (problems.append("%s: missing" % name) if name in names else missing.append(v))
+            (problems.append("%s: missing" % name) if v.op.name in names else missing.append(v))
         elif list(stored[name]) != shape:
             problems.append("%s: checkpoint %s, model %s" % (name, list(stored[name]), shape))
         else:
-            present.append(v)
+            present[name] = v
     if problems:
         shown = "; ".join(problems[:8]) + ("; ... (%d in all)" % len(problems)
                                            if len(problems) > 8 else "")

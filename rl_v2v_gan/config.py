@@ -138,6 +138,10 @@ def build_parser():
     a("--critic_warmup", type=int, default=0,
       help="Algorithm 1: the first N iterations update the critics (and D) but not the policy, "
       "so the actor does not follow a critic that has not learned yet; 0 = the paper")
+    a("--average_decay", type=float, default=0.999,
+      help="eval, translate, export and the held-out curve use an exponential moving average "
+      "of G_X and G_Y over the training steps with this decay (choice, not in the paper; "
+      "warmed up as min(decay, (1 + n) / (10 + n)) after n steps); 0 = the raw generators")
     a("--l2", type=float, default=0.001, help="L2 regularization of trainable weights")
     a("--buffer_size", type=int, default=1000, help="replay buffer capacity (transitions)")
     a("--num_gpus", type=int, default=1, help="data-parallel towers")
@@ -213,6 +217,8 @@ def validate(args):
                             "place in time)" % flag)
     if args.lambda_id < 0:
         raise UserError("--lambda_id must be >= 0 (0 = off), got %s" % args.lambda_id)
+    if not 0.0 <= args.average_decay < 1.0:
+        raise UserError("--average_decay must be in [0, 1) (0 = off), got %s" % args.average_decay)
     if args.critic_warmup < 0:
         raise UserError("--critic_warmup must be >= 0, got %d" % args.critic_warmup)
     if args.eval_every < 0:
@@ -380,7 +386,7 @@ LAMBDAS = ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v", "la
 HParams = collections.namedtuple(
     "HParams", "spec l2 d_norm recompute batch_size learning_rate d_lr_scale actor_lr_scale "
     "lr_decay total_steps gan_loss frame_terms adversarial_d reversed_negatives "
-    "bounce_negatives recycle_frames weights gamma tau")
+    "bounce_negatives recycle_frames weights gamma tau average_decay")
 HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
 architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
 of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's
@@ -399,4 +405,4 @@ def hparams(args):
         reversed_negatives=args.reversed_negatives == "on",
         bounce_negatives=args.bounce_negatives == "on", recycle_frames=args.recycle_frames,
         weights=types.MappingProxyType({k: getattr(args, k) for k in LAMBDAS}), gamma=args.gamma,
-        tau=args.tau)
+        tau=args.tau, average_decay=args.average_decay)

@@ -15,7 +15,9 @@ mode (`is_training=False`: batch norm uses its moving averages) in their own
 graph, and restores only their variables with `checkpoints.restorer`, so a
 checkpoint of another architecture fails with a message naming the
 mismatched variables. A full training checkpoint and an export bundle are
-read the same way.
+read the same way. Where a checkpoint holds the generators' weight average
+(`average.py`), that is what is restored; an export bundle stores it under
+the generators' own names.
 
 Translating a video of any size (`translate`):
 - (choice) Frames are stretched to the model's H x W (`video_io.resize`
@@ -42,7 +44,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from . import checkpoints, config, data, metrics, ops, video_io
+from . import average, checkpoints, config, data, metrics, ops, video_io
 from .errors import UserError
 from .files import atomic_path, atomic_write
 from .networks import build_networks
@@ -94,7 +96,8 @@ class Generators(OwnsSession):
     Attributes: `path` (the checkpoint prefix), `directory` (its folder),
     `spec` (its `config.ModelSpec`), `shape` (`[T, H, W, 3]` the model
     takes), `graph`, `session`, `variables` (the restored variables: weights
-    and batch-norm statistics). Clips are translated `batch_size` at a time;
+    and batch-norm statistics), `averaged` (whether they were restored from
+    the checkpoint's weight average, `average.py`: when it holds one). Clips are translated `batch_size` at a time;
     `session_config` configures the session.
     """
 
@@ -115,7 +118,10 @@ class Generators(OwnsSession):
                     self.outputs[direction] = getattr(nets, symbol)(
                         self.clips, is_training=False, carry=self.carries[direction])
             self.variables = [v for s in GENERATORS for v in getattr(nets, s).variables()]
-            saver, _ = checkpoints.restorer(path, self.variables, required=self.variables)
+            stored = checkpoints.stored_variables(path)
+            self.averaged = all(average.stored_name(v.op.name) in stored for v in self.variables)
+            saver, _ = checkpoints.restorer(path, self.variables, required=self.variables,
+                                            stored_name=self.averaged and average.stored_name)
             # Writes the export bundle; relative paths in its `checkpoint` index.
             self.saver = tf.train.Saver(self.variables, save_relative_paths=True)
             self.session = tf.Session(graph=self.graph, config=session_config)
@@ -183,8 +189,9 @@ def load_generators(args, resolved=None):
     started = time.time()
     generators = Generators(spec, path, directory, args.batch_size,
                             session_config(args.num_gpus, args.grappler))
-    print("restored G_X, G_Y from %s (T H W = %s, filters %s) in %.1f s"
-          % (path, " ".join(map(str, generators.shape[:3])),
+    print("restored G_X, G_Y%s from %s (T H W = %s, filters %s) in %.1f s"
+          % (" (their weight average)" if generators.averaged else "", path,
+             " ".join(map(str, generators.shape[:3])),
              " ".join(map(str, spec.filters)), time.time() - started))
     return generators
 

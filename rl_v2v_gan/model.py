@@ -10,6 +10,7 @@ import collections
 import contextlib
 
 from . import losses, ops, parallel
+from .average import AVERAGED, Average
 from .networks import CRITICS, DISCRIMINATORS, POLICY, build_networks
 from .optimizer import FlatAdam
 from .recompute import Recompute
@@ -221,12 +222,37 @@ class TrainGraph(object):
         adam = lambda k: FlatAdam(learning_rate(hp, self.global_step, k), beta1=0.5,
                                   name="Adam_" + k)
         self.opt = {k: adam(k) for k in ("G", "D", "Q", "mu")}
+        # X -> Y samples of the raw G_Y (`preview_raw`) and of the model eval
+        # and translate run (`preview`: the average, when on).
         self.preview_input = tf.placeholder(tf.float32, self.clip_shape, name="preview_x")
         with tf.name_scope("preview"):
-            self.preview = self.nets.G_Y(self.preview_input, is_training=False)  # X -> Y samples
+            self.preview_raw = self.preview = self.nets.G_Y(self.preview_input, is_training=False)
         if phase == "pretrain":
             self.pretrain = self._pretrain_step()
-            return
+        else:
+            self._rl_steps()
+        self.average = self._average()
+        if self.average is not None:
+            with tf.name_scope("preview_average"), tf.variable_scope(
+                    tf.get_variable_scope(), custom_getter=self.average.getter):
+                self.preview = self.nets.G_Y(self.preview_input, is_training=False)
+
+    def _average(self):
+        """The generators' weight average (`average.Average`, None when off),
+        updated after every step that changes them: the pre-training step and
+        the DDPG actor's."""
+        if not self.hp.average_decay:
+            return None
+        average = Average(self.model_variables(AVERAGED), self.hp.average_decay)
+        if self.phase == "pretrain":
+            self.pretrain = self.pretrain._replace(op=average.update([self.pretrain.op]))
+        else:
+            self.ddpg = {d: s._replace(op=average.update([s.op])) for d, s in self.ddpg.items()}
+        return average
+
+    def _rl_steps(self):
+        """Algorithm 1's session calls and the target networks."""
+        hp, spec = self.hp, self.hp.spec
         self.targets = build_networks(spec.filters, prefix="target_", symbols=POLICY + CRITICS,
                                       model=spec.model, input_skip=spec.input_skip,
                                       output_filters=spec.output_filters)

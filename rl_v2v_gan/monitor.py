@@ -29,7 +29,9 @@ STRIPS = "eval"    # folder of the per-evaluation sample images
 STRIP_CLIPS = 2
 MAX_CLIPS = 64     # held-out clips translated per evaluation (all of them at the usual sizes)
 METRIC_KEYS = ("psnr", "ssim", "background_accuracy", "warping_error")
-COLUMNS = ("step", "seconds") + METRIC_KEYS
+# The same metrics of the raw G_Y when the model is its average (`average.py`).
+RAW_KEYS = ("raw_psnr", "raw_background_accuracy")
+COLUMNS = ("step", "seconds") + METRIC_KEYS + RAW_KEYS
 
 
 def read_rows(path):
@@ -38,7 +40,7 @@ def read_rows(path):
         return []
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    return [dict({k: float(v) if v not in ("", "n/a") else None for k, v in row.items()},
+    return [dict({k: float(v) if v not in ("", "n/a", None) else None for k, v in row.items()},
                  step=int(float(row["step"]))) for row in rows]
 
 
@@ -60,23 +62,31 @@ class HeldOut(object):
         self.offset = self.rows[-1]["seconds"] if self.rows else 0.0
         self.started = started
 
-    def __call__(self, translate, step):
-        """Translate the held-out clips with `translate` (float clips => float
-        clips in [-1, 1]), append the metrics of `step` to the CSV, return them
-        (`{key: float or None}`, None where a metric does not apply)."""
+    def _metrics(self, translate):
         translated = data.to_uint8(translate(self.inputs))
         values = metrics.evaluate_clips(self.source, translated, self.truth,
                                         synthetic=self.synthetic)
-        row = {"step": step, "seconds": self.offset + time.time() - self.started}
-        row.update({k: values.get(k) if isinstance(values.get(k), float) else None
-                    for k in METRIC_KEYS})
+        return translated, {k: values.get(k) if isinstance(values.get(k), float) else None
+                            for k in METRIC_KEYS}
+
+    def __call__(self, translate, step, raw=None):
+        """Translate the held-out clips with `translate` (float clips => float
+        clips in [-1, 1]), append the metrics of `step` to the CSV, return them
+        (`{key: float or None}`, None where a metric does not apply). `raw`:
+        the raw generator's `translate` when `translate` is the average's
+        (the `RAW_KEYS` columns)."""
+        translated, row = self._metrics(translate)
+        raw_values = self._metrics(raw)[1] if raw is not None else {}
+        row.update({k: raw_values.get(k[4:]) for k in RAW_KEYS})
+        row.update(step=step, seconds=self.offset + time.time() - self.started)
         self.rows.append(row)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(COLUMNS)
         for r in self.rows:
             writer.writerow([r["step"], "%.1f" % r["seconds"]] +
-                            ["" if r[k] is None else "%.6g" % r[k] for k in METRIC_KEYS])
+                            ["" if r.get(k) is None else "%.6g" % r[k]
+                             for k in METRIC_KEYS + RAW_KEYS])
         atomic_write(self.path, out.getvalue())
         rows = [clip[k] for k in range(min(STRIP_CLIPS, len(self.source)))
                 for clip in (self.source, translated, self.truth) if clip is not None]

@@ -114,6 +114,8 @@ class Trainer(object):
             self.sess.run(tf.variables_initializer(fresh))
             print("restored %s%s" % (path, "; initialized fresh: %s" % summarize(fresh)
                                      if fresh else ""))
+        if self.g.average is not None and set(fresh) & set(self.g.average.variables):
+            self.sess.run(self.g.average.reset)    # G_avg ← G
         if self.phase == "rl" and set(fresh) & set(self.g.target_variables):
             self.sess.run(self.g.init_targets)    # μ' ← μ, Q' ← Q
         if self.phase == "rl":
@@ -251,9 +253,11 @@ class Trainer(object):
         TensorBoard `eval/...` and one printed line. Chief only."""
         if self.heldout is None or not self.is_chief:
             return None
-        row = self.heldout(lambda clips: self.sess.run(self.g.preview,
-                                                       {self.g.preview_input: clips}), self.step)
-        shown = [(k, row[k]) for k in monitor.METRIC_KEYS if row[k] is not None]
+        run = lambda preview: lambda clips: self.sess.run(preview, {self.g.preview_input: clips})
+        raw = run(self.g.preview_raw) if self.g.preview_raw is not self.g.preview else None
+        row = self.heldout(run(self.g.preview), self.step, raw)
+        shown = [(k, row[k]) for k in monitor.METRIC_KEYS + monitor.RAW_KEYS
+                 if row.get(k) is not None]
         if self.writer is not None:
             self.writer.add_summary(tf.Summary(value=[
                 tf.Summary.Value(tag="eval/" + k, simple_value=v) for k, v in shown]), self.step)
