@@ -1,10 +1,19 @@
 """The one flag definition, its validation, and `config.json` beside checkpoints.
 
-Flag names follow the reference README (SPEC §7); defaults follow the paper
-where it gives them (sigma1 = sigma2 = 0.8, L2 0.001) and the README
-otherwise. Training writes every flag to `<checkpoint_dir>/config.json`; eval
-and translate read the architecture back from it, so a released checkpoint
-needs no shape flags.
+Flag names follow the reference README. Three layers of defaults:
+
+- the parser's defaults are the training recipe measured to learn at every
+  size tried (docs/training.md: each choice, the paper's value, why, and the
+  measurement); the paper's own values where the recipe keeps them
+  (sigma1 = sigma2 = 0.8, L2 0.001, gamma, tau);
+- `--recipe paper` restores every literal value of the paper and the
+  reference README (`RECIPES`);
+- `--preset cpu|paper` chooses only the clip size and the schedule
+  (`PRESETS`).
+
+Flags given explicitly win over both. Training writes every flag to
+`<checkpoint_dir>/config.json`; eval and translate read the architecture
+back from it, so a released checkpoint needs no shape flags.
 """
 import argparse
 import collections
@@ -19,11 +28,13 @@ from .files import atomic_write
 MODES = ("prepare_data", "train", "eval", "translate", "export")
 DATASETS = ("synthetic", "flower", "city", "custom")
 # Flags that fix the variables of a checkpoint: read back from config.json.
-ARCH_KEYS = ("input_shape", "filters", "model", "input_skip", "output_filters")
+ARCH_KEYS = ("input_shape", "filters", "model", "output_filters")
 CONFIG_FILE = "config.json"
 # Architecture flags added later, with the value a config.json without them means.
-ARCH_BEFORE = {"input_skip": "off", "output_filters": 3}
-
+ARCH_BEFORE = {"output_filters": 3}
+# Architecture options a config.json may hold that this version no longer
+# builds, with the value that means "not used".
+ARCH_REMOVED = {"input_skip": "off"}
 
 # `--recompute auto` and `--grappler auto` resolve by the size of a step
 # (docs/performance.md, "Defaults by size"): activation recomputation from
@@ -34,19 +45,26 @@ ARCH_BEFORE = {"input_skip": "off", "output_filters": 3}
 RECOMPUTE_FROM = 1 << 22
 GRAPPLER_FROM = 64 * 64
 
-# Presets set the defaults of a group of flags; flags given explicitly win.
-# "paper": the paper's configuration (§6.2, GPU-sized: a pre-training step is
-# minutes on a 2-core CPU). "cpu": the synthetic benchmark at a size a 2-core
-# CPU trains in minutes (3 pre-training epochs, 1 of Algorithm 1), with the
-# training choices measured to learn it (docs/investigation.md, docs/results.md).
+# The recipe keys: every flag whose default is a training choice.
+RECIPE_KEYS = ("learning_rate", "lr_decay", "actor_lr_scale", "gan_loss", "frame_terms",
+               "bounce_negatives", "d_norm", "recycle_frames", "lambda_v", "lambda_rr",
+               "lambda_rc", "lambda_id", "output_filters", "average_decay", "sigma1", "sigma2",
+               "l2", "gamma", "tau")
+# `--recipe paper`: the paper's literal values (§6.2, eq. 10, Table 1) and the
+# reference README's training command, where the default recipe differs.
+RECIPES = {
+    "default": {},
+    "paper": {"learning_rate": 1e-4, "lr_decay": "none", "actor_lr_scale": 1.0,
+              "gan_loss": "nonsaturating", "frame_terms": "single", "bounce_negatives": "off",
+              "d_norm": "batch", "recycle_frames": "next", "lambda_v": 1.0, "lambda_rc": 0.1,
+              "lambda_id": 0.0, "output_filters": 3, "average_decay": 0.0},
+}
+# Presets: the clip size and the schedule only.
 PRESETS = {
-    "paper": {},
-    "cpu": {"input_shape": [8, 32, 32, 3], "filters": [8, 16, 32], "output_filters": 8,
-            "batch_size": 4, "epochs": 4, "rl_epochs": 1, "steps_per_epoch": 100,
-            "eval_every": 50, "learning_rate": 1e-3, "lr_decay": "linear", "d_norm": "none",
-            "gan_loss": "least_squares", "frame_terms": "prefix", "bounce_negatives": "on",
-            "lambda_v": 0.0, "lambda_rc": 10.0, "recycle_frames": "all", "lambda_id": 10.0,
-            "actor_lr_scale": 0.1},
+    "paper": {"input_shape": [16, 64, 64, 3], "filters": [64, 128, 256], "batch_size": 4,
+              "epochs": 10, "steps_per_epoch": 100},
+    "cpu": {"input_shape": [8, 32, 32, 3], "filters": [8, 16, 32], "batch_size": 4,
+            "epochs": 4, "steps_per_epoch": 100, "eval_every": 50},
 }
 
 
@@ -57,87 +75,73 @@ def build_parser():
     a = p.add_argument
     a("--mode", choices=MODES, required=True)
     a("--preset", choices=sorted(PRESETS), default="paper",
-      help="defaults for the size and schedule: 'paper' (the paper's, GPU-sized) or 'cpu' "
-      "(the synthetic benchmark on a 2-core CPU); explicit flags override them")
+      help="clip size and schedule: 'paper' (T=16, 64x64, filters 64/128/256, 10 epochs; "
+      "GPU-sized) or 'cpu' (T=8, 32x32, filters 8/16/32, 4 epochs: minutes on a 2-core CPU); "
+      "explicit flags override it")
+    a("--recipe", choices=sorted(RECIPES), default="default",
+      help="training choices: 'default' (measured to learn, docs/training.md) or 'paper' "
+      "(every literal value of the paper: log loss, batch norm in D, eq. 10's weights, "
+      "Table 1's 3-channel output, learning rate 1e-4, no weight average); explicit flags "
+      "override it")
     a("--dataset", choices=DATASETS, default="synthetic")
     a("--data_dir", default="data", help="prepared datasets live in DATA_DIR/<dataset>")
     a("--raw_dir", help="prepare_data for flower/city/custom: folder with X/ Y/ Z/ Z_images/")
-    a("--input_shape", type=int, nargs=4, metavar=("T", "H", "W", "C"), default=[16, 64, 64, 3])
-    a("--filters", type=int, nargs=3, metavar=("F1", "F2", "F3"), default=[64, 128, 256],
+    a("--input_shape", type=int, nargs=4, metavar=("T", "H", "W", "C"))
+    a("--filters", type=int, nargs=3, metavar=("F1", "F2", "F3"),
       help="widths of the three RPB levels")
     a("--model", choices=("rl_v2v_gan", "frame"), default="rl_v2v_gan",
       help="'frame': the same generator applied frame by frame (T = 1 baseline)")
-    a("--input_skip", choices=("on", "off"), default="off",
-      help="'on' (not in the paper): the generators' and predictors' output layer also reads "
-      "the input frame, so keeping a colour is a linear map; 'off': the paper's Table 1")
-    a("--output_filters", type=int, default=3,
+    a("--output_filters", type=int, default=8,
       help="channels of the generators' and predictors' last ConvLSTM, before the 1x1 "
-      "projection to RGB: 3 in the paper's Table 1; wider lets time and colour both pass")
+      "projection to RGB (choice; Table 1: 3): wider lets time and colour both pass")
     a("--seed", type=int, default=0)
     # Training (Algorithm 1 and eq. 10).
-    a("--learning_rate", type=float, default=1e-4)
-    a("--lr_decay", choices=("none", "linear"), default="none",
+    a("--learning_rate", type=float, default=1e-3, help="Adam's rate (paper: 1e-4)")
+    a("--lr_decay", choices=("none", "linear"), default="linear",
       help="'linear': the learning rate stays constant for the first half of all steps "
       "(--epochs x --steps_per_epoch) and falls linearly to 0 over the second (CycleGAN's "
-      "schedule); 'none': constant")
-    a("--d_lr_scale", type=float, default=1.0,
-      help="the discriminators' learning rate as a multiple of --learning_rate (two time-scale "
-      "updates, Heusel et al. 2017); 1: one rate for every network, as in the paper")
-    a("--actor_lr_scale", type=float, default=1.0,
-      help="Algorithm 1 (choice, not in the paper): the actor's learning rate (the policy "
-      "networks' DDPG update) as a multiple of --learning_rate; DDPG (Lillicrap et al. 2016) "
-      "trains its actor 10x slower than its critic (0.1); 1: one rate for every network")
-    a("--batch_size", type=int, default=4, help="clips per step; m transitions per RL iteration")
-    a("--augment", choices=("none", "flip"), default="none",
-      help="'flip' (not in the paper): every training clip is flipped left-right and up-down "
-      "at random (never in time), so the few real clips show D more scenes; 'none': as drawn")
-    a("--epochs", type=int, default=10, help="total epochs: pre-training, then Algorithm 1")
+      "schedule); 'none': constant (the paper)")
+    a("--actor_lr_scale", type=float, default=0.1,
+      help="Algorithm 1: the actor's learning rate (the policy networks' DDPG update) as a "
+      "multiple of --learning_rate: DDPG (Lillicrap et al. 2016) trains its actor 10x slower "
+      "than its critic (0.1); 1: one rate for every network (the paper)")
+    a("--batch_size", type=int, help="clips per step; m transitions per RL iteration")
+    a("--epochs", type=int, help="total epochs: pre-training, then Algorithm 1")
     a("--pretrain_epochs", type=int, default=None,
-      help="gradient-only epochs on eq. (10) first (default 1)")
+      help="gradient-only epochs on eq. (10) first (default: epochs - rl_epochs)")
     a("--rl_epochs", type=int, default=None,
-      help="Algorithm 1 epochs at the end (default: epochs - pretrain_epochs; 0 = no-RL ablation)")
-    a("--steps_per_epoch", type=int, default=100)
+      help="Algorithm 1 epochs at the end (default: a quarter of --epochs, at least 1 of 2 or "
+      "more; 0 = the no-RL ablation)")
+    a("--steps_per_epoch", type=int)
     a("--gamma", type=float, default=0.99, help="discount factor")
     a("--tau", type=float, default=0.001, help="soft target update rate")
-    a("--gan_loss", choices=("nonsaturating", "least_squares"), default="nonsaturating",
-      help="form of the adversarial terms: the paper's log terms (non-saturating for G) or "
-      "least squares")
-    a("--frame_terms", choices=("single", "prefix"), default="single",
-      help="how D judges frame t in eq. (1)-(2): 'single', the frame alone as a clip of "
-      "length 1; 'prefix', D's output at step t of one causal pass over the clip (frame t "
-      "after x_1..t-1, as Algorithm 1's D update on prefixes)")
-    a("--adversarial_d", choices=("train", "inference"), default="train",
-      help="pre-training: D in the generators' adversarial terms: 'train', the training-mode "
-      "call D's own loss uses (batch statistics over real and generated inputs); 'inference', "
-      "a second call with moving-average statistics on the generated clips alone")
-    a("--reversed_negatives", choices=("on", "off"), default="off",
-      help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips played "
-      "backwards are fake, so it judges frame t by its place in time from the start")
-    a("--bounce_negatives", choices=("on", "off"), default="off",
+    a("--gan_loss", choices=("nonsaturating", "least_squares"), default="least_squares",
+      help="form of the adversarial terms: least squares, or the paper's log terms "
+      "(non-saturating for G)")
+    a("--frame_terms", choices=("single", "prefix"), default="prefix",
+      help="how D judges frame t in eq. (1)-(2): 'prefix', D's output at step t of one causal "
+      "pass over the clip (frame t after x_1..t-1, as Algorithm 1's D update on prefixes); "
+      "'single' (the paper's wording), the frame alone as a clip of length 1")
+    a("--bounce_negatives", choices=("on", "off"), default="on",
       help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips whose "
       "first (last) half is played forward and back are fake: the look of one half at the "
       "other half's times")
-    a("--d_norm", choices=("batch", "none"), default="batch",
-      help="normalization inside D_X, D_Y: 'batch', the paper's sequence-wise batch norm; "
-      "'none' (no statistics shared between the real and generated clips D judges)")
-    a("--recycle_frames", choices=("next", "all"), default="next",
-      help="frames of the translated-back clip in L_rc, eq. (5)-(6): 'next', frame t+1 "
-      "only (the paper); 'all', frames 1..t+1 (1..t are cycle-consistency terms)")
-    a("--lambda_v", type=float, default=1.0, help="video loss weight, eq. (10)")
-    a("--lambda_rr", type=float, default=0.1, help="recurrent loss weight (both domains)")
-    a("--lambda_rc", type=float, default=0.1, help="recycle loss weight (both domains)")
-    a("--lambda_id", type=float, default=0.0,
+    a("--d_norm", choices=("batch", "none"), default="none",
+      help="normalization inside D_X, D_Y: 'none' (no statistics shared between the real and "
+      "generated clips D judges), or 'batch', the paper's sequence-wise batch norm")
+    a("--recycle_frames", choices=("next", "all"), default="all",
+      help="frames of the translated-back clip in L_rc, eq. (5)-(6): 'all', frames 1..t+1 "
+      "(1..t are cycle-consistency terms); 'next', frame t+1 only (the paper)")
+    a("--lambda_v", type=float, default=0.0, help="video loss weight, eq. (10) (paper: 1)")
+    a("--lambda_rr", type=float, default=0.1,
+      help="recurrent loss weight, both domains (lambda_rx = lambda_ry)")
+    a("--lambda_rc", type=float, default=10.0,
+      help="recycle loss weight, both domains (lambda_rcx = lambda_rcy; paper: 0.1)")
+    a("--lambda_id", type=float, default=10.0,
       help="identity term (not in the paper; CycleGAN's): ||y - G_Y(y)||^2 + ||x - G_X(x)||^2 "
       "in pre-training, so the generators keep what needs no change; 0 = off")
-    a("--lambda_rx", type=float, default=None, help="L_rr^X weight (default lambda_rr)")
-    a("--lambda_ry", type=float, default=None, help="L_rr^Y weight (default lambda_rr)")
-    a("--lambda_rcx", type=float, default=None, help="L_rc^X weight (default lambda_rc)")
-    a("--lambda_rcy", type=float, default=None, help="L_rc^Y weight (default lambda_rc)")
     a("--sigma1", type=float, default=0.8, help="probability of replaying a tuple of B")
     a("--sigma2", type=float, default=0.8, help="probability of the greedy action by Q")
-    a("--critic_warmup", type=int, default=0,
-      help="Algorithm 1: the first N iterations update the critics (and D) but not the policy, "
-      "so the actor does not follow a critic that has not learned yet; 0 = the paper")
     a("--average_decay", type=float, default=0.999,
       help="eval, translate, export and the held-out curve use an exponential moving average "
       "of G_X and G_Y over the training steps with this decay (choice, not in the paper; "
@@ -178,6 +182,7 @@ def build_parser():
       help="translate: each window of T frames starts from the ConvLSTM states the previous "
       "one ended in ('carry': one causal pass over the video) or from zeros ('reset')")
     a("--export_dir", help="export: where to write the inference bundle")
+    p.set_defaults(**PRESETS["paper"])    # the size and schedule flags' defaults
     return p
 
 
@@ -198,6 +203,12 @@ def resolve_auto(args):
         args.grappler = "on" if H * W >= GRAPPLER_FROM else "off"
 
 
+def default_rl_epochs(epochs):
+    """Algorithm 1's share of `epochs` when neither split flag is given: the
+    last quarter, at least one epoch of two or more (4 => 3 + 1, 10 => 8 + 2)."""
+    return max(epochs // 4, 1 if epochs >= 2 else 0)
+
+
 def validate(args):
     """Check flag values and resolve derived ones (epoch split, lambdas)."""
     T, H, W, C = args.input_shape
@@ -211,21 +222,17 @@ def validate(args):
         path = getattr(args, flag)
         if path and os.path.exists(path) and not os.path.isdir(path):
             raise UserError("--%s %s: is a file, not a folder" % (flag, path))
-    for flag in ("reversed_negatives", "bounce_negatives"):
-        if getattr(args, flag) == "on" and args.frame_terms != "prefix":
-            raise UserError("--%s on needs --frame_terms prefix (a frame judged alone has no "
-                            "place in time)" % flag)
+    if args.bounce_negatives == "on" and args.frame_terms != "prefix":
+        raise UserError("--bounce_negatives on needs --frame_terms prefix (a frame judged alone "
+                        "has no place in time)")
     if args.lambda_id < 0:
         raise UserError("--lambda_id must be >= 0 (0 = off), got %s" % args.lambda_id)
     if not 0.0 <= args.average_decay < 1.0:
         raise UserError("--average_decay must be in [0, 1) (0 = off), got %s" % args.average_decay)
-    if args.critic_warmup < 0:
-        raise UserError("--critic_warmup must be >= 0, got %d" % args.critic_warmup)
     if args.eval_every < 0:
         raise UserError("--eval_every must be >= 0 (0 = never), got %d" % args.eval_every)
-    _positive(args, "learning_rate", "d_lr_scale", "actor_lr_scale", "batch_size",
-              "steps_per_epoch", "buffer_size", "max_to_keep", "eval_batches", "num_gpus",
-              "output_filters")
+    _positive(args, "learning_rate", "actor_lr_scale", "batch_size", "steps_per_epoch",
+              "buffer_size", "max_to_keep", "eval_batches", "num_gpus", "output_filters")
     if min(args.filters) <= 0:
         raise UserError("--filters must be positive, got %s" % args.filters)
     for n in ("gamma", "tau", "sigma1", "sigma2"):
@@ -234,8 +241,9 @@ def validate(args):
     if args.epochs < 0:
         raise UserError("--epochs must be >= 0")
     if args.rl_epochs is None:
-        args.pretrain_epochs = min(1 if args.pretrain_epochs is None else args.pretrain_epochs,
-                                   args.epochs)
+        args.pretrain_epochs = (args.epochs - default_rl_epochs(args.epochs)
+                                if args.pretrain_epochs is None
+                                else min(args.pretrain_epochs, args.epochs))
         args.rl_epochs = args.epochs - args.pretrain_epochs
     elif args.pretrain_epochs is None:
         args.pretrain_epochs = args.epochs - args.rl_epochs
@@ -245,10 +253,6 @@ def validate(args):
                         % (args.pretrain_epochs, args.rl_epochs, args.epochs))
     if args.model == "frame" and args.rl_epochs:
         raise UserError("--model frame is the frame-based baseline: use --rl_epochs 0")
-    for key, shared in (("lambda_rx", "lambda_rr"), ("lambda_ry", "lambda_rr"),
-                        ("lambda_rcx", "lambda_rc"), ("lambda_rcy", "lambda_rc")):
-        if getattr(args, key) is None:
-            setattr(args, key, getattr(args, shared))
     if args.batch_size % args.num_gpus:
         raise UserError("--batch_size (%d) must be divisible by --num_gpus (%d)"
                         % (args.batch_size, args.num_gpus))
@@ -259,15 +263,14 @@ def validate(args):
 def parse_args(argv=None, started=None):
     """The validated flags; `started`: when the command started (default now)."""
     parser = build_parser()
-    preset = argparse.ArgumentParser(add_help=False)   # the full parser checks the value
-    preset.add_argument("--preset", default="paper")
-    defaults = dict(PRESETS.get(preset.parse_known_args(argv)[0].preset, {}))
-    explicit = explicit_flags(argv)
-    if "pretrain_epochs" in explicit:     # the epoch split: explicit flags decide it
-        defaults.pop("rl_epochs", None)
+    layers = argparse.ArgumentParser(add_help=False)   # the full parser checks the values
+    layers.add_argument("--preset", default="paper")
+    layers.add_argument("--recipe", default="default")
+    chosen = layers.parse_known_args(argv)[0]
+    defaults = dict(PRESETS.get(chosen.preset, {}), **RECIPES.get(chosen.recipe, {}))
     parser.set_defaults(**defaults)
     args = parser.parse_args(argv)
-    args.explicit = explicit
+    args.explicit = explicit_flags(argv)
     args.started = time.time() if started is None else started
     return validate(args)
 
@@ -321,16 +324,21 @@ def _architecture_problem(key, value):
         return "it must be three positive widths"
     if key == "model" and value not in ("rl_v2v_gan", "frame"):
         return "it must be rl_v2v_gan or frame"
-    if key == "input_skip" and value not in ("on", "off"):
-        return "it must be on or off"
     if key == "output_filters" and not (isinstance(value, int) and value > 0):
         return "it must be a positive width"
     return None
 
 
-def saved_architecture(saved):
+def saved_architecture(saved, path=CONFIG_FILE):
     """The architecture flags of a loaded config.json: {key: value} (flags added
-    after the file was written take their value from before, `ARCH_BEFORE`)."""
+    after the file was written take their value from before, `ARCH_BEFORE`).
+    A model built with an option this version no longer has (`ARCH_REMOVED`)
+    is a UserError naming `path`."""
+    for key, unused in ARCH_REMOVED.items():
+        if saved.get(key, unused) != unused:
+            raise UserError("%s: the model was trained with --%s %s, an option this version "
+                            "no longer builds; use the version that trained it"
+                            % (path, key, saved[key]))
     values = {k: saved.get(k, ARCH_BEFORE.get(k)) for k in ARCH_KEYS}
     return {k: v for k, v in values.items() if v is not None}
 
@@ -343,7 +351,7 @@ def checkpoint_spec(args, directory):
     if saved is None:
         return None
     path = os.path.join(directory, CONFIG_FILE)
-    values = saved_architecture(saved)
+    values = saved_architecture(saved, path)
     for key, value in values.items():
         problem = _architecture_problem(key, value)
         if problem:
@@ -358,35 +366,36 @@ def checkpoint_spec(args, directory):
 # ----------------------------------------------------------------------------
 # Immutable views of the flags for the graph code.
 
-ModelSpec = collections.namedtuple("ModelSpec",
-                                   "input_shape filters model input_skip output_filters")
+ModelSpec = collections.namedtuple("ModelSpec", "input_shape filters model output_filters")
 ModelSpec.__doc__ = """The architecture of a model (the `ARCH_KEYS` flags: what
 fixes its variables): input_shape `(T, H, W, 3)`, filters (three widths),
-model ("rl_v2v_gan" or "frame"), input_skip (bool), output_filters (int)."""
+model ("rl_v2v_gan" or "frame"), output_filters (int)."""
 
 
 def model_spec(values):
     """The `ModelSpec` of parsed flags or of a config.json's `{key: value}`."""
     get = values.get if isinstance(values, dict) else lambda key: getattr(values, key)
     return ModelSpec(tuple(get("input_shape")), tuple(get("filters")), get("model"),
-                     get("input_skip") == "on", get("output_filters"))
+                     get("output_filters"))
 
 
 def with_architecture(args, spec):
     """A copy of the flags with the architecture of `spec` (e.g. a checkpoint's)."""
     copy = argparse.Namespace(**vars(args))
     copy.input_shape, copy.filters = list(spec.input_shape), list(spec.filters)
-    copy.model, copy.input_skip = spec.model, "on" if spec.input_skip else "off"
+    copy.model = spec.model
     copy.output_filters = spec.output_filters
     return copy
 
 
-LAMBDAS = ("lambda_rx", "lambda_ry", "lambda_rcx", "lambda_rcy", "lambda_v", "lambda_id")
+# The weights of eq. (10) by the paper's names, from the flags: one recurrent
+# and one recycle weight for both domains (the paper gives one value each).
+LAMBDAS = {"lambda_rx": "lambda_rr", "lambda_ry": "lambda_rr", "lambda_rcx": "lambda_rc",
+           "lambda_rcy": "lambda_rc", "lambda_v": "lambda_v", "lambda_id": "lambda_id"}
 
 HParams = collections.namedtuple(
-    "HParams", "spec l2 d_norm recompute batch_size learning_rate d_lr_scale actor_lr_scale "
-    "lr_decay total_steps gan_loss frame_terms adversarial_d reversed_negatives "
-    "bounce_negatives recycle_frames weights gamma tau average_decay")
+    "HParams", "spec l2 d_norm recompute batch_size learning_rate actor_lr_scale "
+    "lr_decay total_steps gan_loss frame_terms bounce_negatives recycle_frames weights gamma tau average_decay")
 HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
 architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
 of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's
@@ -399,10 +408,8 @@ def hparams(args):
     return HParams(
         spec=model_spec(args), l2=args.l2, d_norm=args.d_norm, recompute=args.recompute == "on",
         batch_size=args.batch_size, learning_rate=args.learning_rate,
-        d_lr_scale=args.d_lr_scale, actor_lr_scale=args.actor_lr_scale, lr_decay=args.lr_decay,
+        actor_lr_scale=args.actor_lr_scale, lr_decay=args.lr_decay,
         total_steps=args.epochs * args.steps_per_epoch, gan_loss=args.gan_loss,
-        frame_terms=args.frame_terms, adversarial_d=args.adversarial_d,
-        reversed_negatives=args.reversed_negatives == "on",
-        bounce_negatives=args.bounce_negatives == "on", recycle_frames=args.recycle_frames,
-        weights=types.MappingProxyType({k: getattr(args, k) for k in LAMBDAS}), gamma=args.gamma,
+        frame_terms=args.frame_terms, bounce_negatives=args.bounce_negatives == "on", recycle_frames=args.recycle_frames,
+        weights=types.MappingProxyType({k: getattr(args, f) for k, f in LAMBDAS.items()}), gamma=args.gamma,
         tau=args.tau, average_decay=args.average_decay)

@@ -108,7 +108,6 @@ class Generators(OwnsSession):
         self.graph = tf.Graph()
         with self.graph.as_default():
             nets = build_networks(spec.filters, 0.0, symbols=GENERATORS, model=spec.model,
-                                  input_skip=spec.input_skip,
                                   output_filters=spec.output_filters)
             self.clips = tf.placeholder(tf.float32, [None] + self.shape, name="clips")
             self.outputs, self.carries = {}, {}

@@ -55,19 +55,15 @@ def score_candidates(Q, s, p, a1, a2, **kw):
     return tf.split(q, 2, axis=0)
 
 
-def temporal_negatives(y, reversed_=False, bounce=False):
-    """Real clips in a wrong time order (choice, `--reversed_negatives`,
-    `--bounce_negatives`), shown to D_Y as generated so it learns when each
-    look belongs: played backwards; and the first half played forward and
-    back, the last half backward and forward (all frames from one half, the
-    motion continuous). `[B, T, ...] => list of [B, T, ...]`."""
+def temporal_negatives(y):
+    """Real clips in a wrong time order (choice, `--bounce_negatives`), shown
+    to D_Y as generated so it learns when each look belongs: the first half
+    played forward and back, the last half backward and forward (all frames
+    from one half, the motion continuous). `[B, T, ...] => two [B, T, ...]`."""
     T = y.shape.as_list()[1]
-    out = [y[:, ::-1]] if reversed_ else []
-    if bounce:
-        k = (T + 1) // 2                                     # frames in the first half
-        tri = [k - 1 - abs(t % max(2 * k - 2, 1) - (k - 1)) for t in range(T)]  # 0..k-1..0..
-        out += [tf.gather(y, tri, axis=1), tf.gather(y, [T - 1 - i for i in tri], axis=1)]
-    return out
+    k = (T + 1) // 2                                         # frames in the first half
+    tri = [k - 1 - abs(t % max(2 * k - 2, 1) - (k - 1)) for t in range(T)]  # 0..k-1..0..
+    return [tf.gather(y, tri, axis=1), tf.gather(y, [T - 1 - i for i in tri], axis=1)]
 
 
 def judge(D, clip, frame_terms, lengths=None, **kw):
@@ -178,10 +174,9 @@ def l2(nets, symbols):
 def learning_rate(hp, step, optimizer="G"):
     """`--learning_rate`, or with `--lr_decay linear` (choice) constant for the
     first half of the run's `hp.total_steps` (epochs x steps_per_epoch) and
-    linearly down to 0 at the last; `--d_lr_scale` times that for the
-    discriminators' `optimizer` "D", `--actor_lr_scale` times that for the
-    DDPG actor's "mu"."""
-    rate = hp.learning_rate * {"D": hp.d_lr_scale, "mu": hp.actor_lr_scale}.get(optimizer, 1.0)
+    linearly down to 0 at the last; `--actor_lr_scale` times that for the
+    DDPG actor's `optimizer` "mu"."""
+    rate = hp.learning_rate * (hp.actor_lr_scale if optimizer == "mu" else 1.0)
     if hp.lr_decay == "none":
         return tf.constant(rate)
     remaining = 1.0 - tf.cast(step, tf.float32) / float(hp.total_steps)
@@ -195,10 +190,10 @@ class TrainGraph(object):
     """The ops of one training phase, built in the current default graph.
 
     phase "pretrain": `pretrain`, a gradient step on eq. (10).
-    phase "rl": Algorithm 1's `collect[d]`, `ddpg[d]` (`critic_warmup[d]`:
-    its critic update alone) and `d_update[d]` for d in (X, Y), the target
-    networks with `init_targets` (hard copy) and `soft_update` (one op for
-    every iteration, run after its DDPG update). Each phase builds only its own ops: the graph is large.
+    phase "rl": Algorithm 1's `collect[d]`, `ddpg[d]` and `d_update[d]` for
+    d in (X, Y), the target networks with `init_targets` (hard copy) and
+    `soft_update` (one op, run in the iteration's D-update call, after its
+    DDPG update). Each phase builds only its own ops: the graph is large.
     Both have `global_step`, `advance` (adds 1 to it) and `epoch`.
     """
 
@@ -213,7 +208,6 @@ class TrainGraph(object):
         self.recompute = Recompute() if hp.recompute else None
         self.nets = build_networks(spec.filters, hp.l2, model=spec.model,
                                    recompute=self.recompute, d_norm=hp.d_norm,
-                                   input_skip=spec.input_skip,
                                    output_filters=spec.output_filters)
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
@@ -254,12 +248,9 @@ class TrainGraph(object):
         """Algorithm 1's session calls and the target networks."""
         hp, spec = self.hp, self.hp.spec
         self.targets = build_networks(spec.filters, prefix="target_", symbols=POLICY + CRITICS,
-                                      model=spec.model, input_skip=spec.input_skip,
-                                      output_filters=spec.output_filters)
+                                      model=spec.model, output_filters=spec.output_filters)
         self.collect = {d: self._collect_step(d) for d in DOMAINS}
-        self.ddpg, self.critic_warmup = {}, {}
-        for d in DOMAINS:
-            self.ddpg[d], self.critic_warmup[d] = self._ddpg_step(d)
+        self.ddpg = {d: self._ddpg_step(d) for d in DOMAINS}
         self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}
         self.target_variables, self.target_sources = self._target_pairs()
         self.init_targets = update_target(self.target_variables, self.target_sources, 1.0)
@@ -340,35 +331,14 @@ class TrainGraph(object):
         # clips, or on clips of their own output domain) do not update
         # batch-norm moving averages: those are for the inputs eval and
         # translate feed.
-        # (choice) --adversarial_d inference: the generators' adversarial terms
-        # come from a second, inference-mode D call on the generated clips
-        # alone, and D's own call sees them as constants. In the shared
-        # training-mode call, batch norm over real and generated inputs makes
-        # D's output nearly blind to a shift that moves all generated inputs
-        # together, which is how a generator changes: G got almost no gradient.
-        apart = hp.adversarial_d == "inference"
-        for_d = tf.stop_gradient if apart else (lambda v: v)
-
-        def g_terms(adv, video, D, generated, frame_term, video_term):
-            """G's frame and video terms: those of the shared call (`adv`,
-            `video`), or `frame_term`/`video_term` (logits => Adversarial) of
-            an inference-mode call on the generated clips."""
-            if not apart:
-                return adv.g_loss, video.g_loss
-            frames, videos = judge(D, generated, hp.frame_terms, is_training=False)
-            return frame_term(frames).g_loss, video_term(videos).g_loss
 
         def y_to_x():
             gx_yz = n.G_X(yz)                                 # [2B, T, H, W, 3] Y, Z -> X
-            frames, videos = judge(n.D_X, tf.concat([x, for_d(gx_yz)], 0), hp.frame_terms)
+            frames, videos = judge(n.D_X, tf.concat([x, gx_yz], 0), hp.frame_terms)
             adv = losses.L_g_X(frames[:B], frames[B:], form=hp.gan_loss)
             video = losses.L_vX(videos[:B], videos[B:], form=hp.gan_loss)
-            g_frame, g_video = g_terms(
-                adv, video, n.D_X, gx_yz,
-                lambda fake: losses.L_g_X(frames[:B], fake, form=hp.gan_loss),
-                lambda fake: losses.L_vX(videos[:B], fake, form=hp.gan_loss))
             back = recycle_clip(n.G_Y, n.P_X, gx_yz, i["t_yz"], update_stats=False)
-            terms = {"L_g_X": g_frame, "L_v": g_video,
+            terms = {"L_g_X": adv.g_loss, "L_v": video.g_loss,
                      "L_rc_Y": losses.L_rc(yz, i["t_yz"], back, hp.recycle_frames)}
             if hp.weights["lambda_id"]:
                 terms["L_id_X"] = losses.L_id(x, n.G_X(x, update_stats=False))
@@ -376,31 +346,26 @@ class TrainGraph(object):
 
         def x_to_y():
             gy_x = n.G_Y(x)                                   # [B, T, H, W, 3] X -> Y
-            generated = for_d(gy_x)
-            negatives = temporal_negatives(y, hp.reversed_negatives, hp.bounce_negatives)
+            negatives = temporal_negatives(y) if hp.bounce_negatives else []
             if hp.frame_terms == "prefix":                   # Z: video terms only
-                judged = [yz, generated] + negatives
+                judged = [yz, gy_x] + negatives
                 steps, videos = judge(n.D_Y, tf.concat(judged, 0), "prefix")
                 frames = steps[:n_y], steps[n_yz:n_yz + B]
                 video_logits = videos[:n_y], videos[n_y:n_yz], videos[n_yz:n_yz + B]
             else:
-                steps, videos = losses.frame_logits(n.D_Y, tf.concat([y, generated], 0)), \
-                    n.D_Y(tf.concat([yz, generated], 0))
+                steps, videos = losses.frame_logits(n.D_Y, tf.concat([y, gy_x], 0)), \
+                    n.D_Y(tf.concat([yz, gy_x], 0))
                 frames = steps[:n_y], steps[n_y:]
                 video_logits = videos[:n_y], videos[n_y:n_yz], videos[n_yz:]
             style = n.D_Y(z_hat[:, None])
             adv = losses.L_g_Y(frames[0], style, frames[1], form=hp.gan_loss)
             video = losses.L_vY(*video_logits, form=hp.gan_loss)
-            g_frame, g_video = g_terms(
-                adv, video, n.D_Y, gy_x,
-                lambda fake: losses.L_g_Y(frames[0], style, fake, form=hp.gan_loss),
-                lambda fake: losses.L_vY(*video_logits[:2], fake, form=hp.gan_loss))
             d_frame, d_video = adv.d_loss, video.d_loss
             if negatives:    # generated for D_Y,0, frame and video terms
                 d_frame += losses.bce(steps[n_yz + B:, :, 0], 0.0, form=hp.gan_loss)
                 d_video += losses.bce(videos[n_yz + B:, 0], 0.0, form=hp.gan_loss)
             back = recycle_clip(n.G_X, n.P_Y, gy_x, i["t_x"], update_stats=False)
-            terms = {"L_g_Y": g_frame, "L_v": g_video,
+            terms = {"L_g_Y": adv.g_loss, "L_v": video.g_loss,
                      "L_rc_X": losses.L_rc(x, i["t_x"], back, hp.recycle_frames)}
             if hp.weights["lambda_id"]:
                 terms["L_id_Y"] = losses.L_id(y, n.G_Y(y, update_stats=False))  # not Z
@@ -447,14 +412,11 @@ class TrainGraph(object):
                 "reward": tf.reduce_mean(i["r"])}
 
     def _ddpg_step(self, d):
-        """Critic and actor updates on a batch B̄ of domain d (Algorithm 1), and
-        the critic update alone (`--critic_warmup`); the soft target update is
-        chained after each in `__init__`."""
+        """Critic and actor updates on a batch B̄ of domain d (Algorithm 1), one op."""
         inputs = self._placeholders(s="clip", p="int", a="frame", r="float")
         ops, metrics = self._train("ddpg_" + d, lambda i: [lambda: self._ddpg_losses(d, i)], inputs, [
             ("critic_loss", "Q", ["Q_" + d]), ("actor_loss", "mu", POLICY)])
-        return (Step(inputs, tf.group(*ops.values()), metrics),
-                Step(inputs, ops["critic_loss"], metrics))
+        return Step(inputs, tf.group(*ops.values()), metrics)
 
     def _discriminator_losses(self, d, i):
         frame, video = discriminator_losses(self.nets, d, i["clips"], i["t"], i["style"],

@@ -51,11 +51,9 @@ def check_video(x, name="clip"):
     return shape
 
 
-def auto_encoder(clip, filters, ctx, outputs=3, input_skip=False, output_filters=3):
+def auto_encoder(clip, filters, ctx, outputs=3, output_filters=3):
     """G / P body: `[B, T, H, W, 3] => [B, T, H, W, 3]` in (-1, 1).
 
-    `input_skip` (choice, `--input_skip on`): the output projection also
-    reads the input frame, so keeping a pixel's colour is one linear map.
     `output_filters`: channels of the last ConvLSTM (3 in Table 1).
     """
     f1, f2, f3 = filters
@@ -67,8 +65,6 @@ def auto_encoder(clip, filters, ctx, outputs=3, input_skip=False, output_filters
     d3 = blocks.URB(d2, f1, ctx, r1, "URB_3")      # [B, T, H, W, f1]
     h = ops.conv_lstm(d3, output_filters, regularizer=ctx.regularizer, scope="out_conv_lstm",
                       carry=ctx.carry)                # [B, T, H, W, output_filters]
-    if input_skip:
-        h = tf.concat([h, clip], axis=-1)            # [B, T, H, W, output_filters + 3]
     return tf.tanh(ops.conv2d_video(h, outputs, 1, ctx.regularizer, scope="out_proj"))
 
 
@@ -101,10 +97,10 @@ class Network(object):
     """
 
     def __init__(self, name, kind, filters, l2, outputs=1, per_frame=False, recompute=None,
-                 normalize=True, input_skip=False, output_filters=3):
+                 normalize=True, output_filters=3):
         self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
         self.outputs = outputs
-        self.normalize, self.input_skip, self.output_filters = normalize, input_skip, output_filters
+        self.normalize, self.output_filters = normalize, output_filters
         self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
         self.recompute = recompute
 
@@ -114,8 +110,7 @@ class Network(object):
                            self.regularizer, self.normalize, carry)
         with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True):
             if self.kind == "auto_encoder":
-                return auto_encoder(clip, self.filters, ctx, self.outputs, self.input_skip,
-                                    self.output_filters)
+                return auto_encoder(clip, self.filters, ctx, self.outputs, self.output_filters)
             logits = classifier(clip, self.filters, ctx, lengths, self.outputs, steps)
             return tf.nn.relu(logits)[:, 0] if self.kind == "critic" else logits
 
@@ -170,25 +165,26 @@ OUTPUTS = {"G_X": 3, "G_Y": 3, "P_X": 3, "P_Y": 3, "D_X": 1, "D_Y": 2, "Q_X": 1,
 
 
 def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan",
-                   recompute=None, d_norm="batch", input_skip=False, output_filters=3):
+                   recompute=None, d_norm="none", output_filters=8):
     """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
 
     `prefix="target_"` gives the DDPG target copies (no L2 term); their
     variables exist once they are first called. `model="frame"` makes the
     generators G_X, G_Y frame-based (the paper's Fig. 1 baseline): the same
     network applied to every frame on its own, as a clip of length 1.
-    `recompute`: a `recompute.Recompute` (None: off). `d_norm="none"` builds the discriminators
-    without batch norm (choice, docs/investigation.md): with batch norm, D's output
+    `recompute`: a `recompute.Recompute` (None: off). `d_norm="none"` (as
+    `--d_norm`) builds the discriminators without batch norm (choice,
+    docs/investigation.md; "batch": the paper's): with batch norm, D's output
     on a batch of real and generated clips is nearly blind to a change that
     moves all generated clips together, and the generators learn little.
-    `input_skip`, `output_filters`: see `auto_encoder` (G and P).
+    `output_filters`: see `auto_encoder` (G and P; 8 as `--output_filters`,
+    Table 1: 3).
     """
     if len(filters) != 3 or min(filters) < 1:
         raise ValueError("filters: need three positive widths, got %s" % (list(filters),))
     return Networks(*[
         Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2, OUTPUTS[s],
                 per_frame=(model == "frame" and s[0] == "G"), recompute=recompute,
-                normalize=(d_norm == "batch" or s[0] != "D"), input_skip=input_skip,
-                output_filters=output_filters)
+                normalize=(d_norm == "batch" or s[0] != "D"), output_filters=output_filters)
         if s in symbols else None
         for s in SYMBOLS])

@@ -176,8 +176,7 @@ class Trainer(object):
             parts.append(dict(states=data.to_float(old["states"]), lengths=old["lengths"],
                               actions=old["actions"], rewards=old["rewards"]))
         batch = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        iteration = self.step - args.pretrain_epochs * args.steps_per_epoch  # of Algorithm 1, from 0
-        step = (self.g.critic_warmup if iteration < args.critic_warmup else self.g.ddpg)[d]
+        step = self.g.ddpg[d]
         i = step.inputs
         _, ddpg = self._run([step.op, step.metrics], {
             i["s"]: batch["states"], i["p"]: batch["lengths"], i["a"]: batch["actions"],
@@ -336,8 +335,7 @@ def train(args):
 def _train(args, cluster, target, is_chief):
     """`train` once the checkpoint folder is checked (and locked, on the chief)."""
     ds = data.ensure_dataset(args)
-    sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0),
-                           augment=args.augment == "flip")
+    sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0))
     if is_chief:
         os.makedirs(args.checkpoint_dir, exist_ok=True)
         removed = checkpoints.remove_partial(args.checkpoint_dir)

@@ -33,8 +33,8 @@ from rl_v2v_gan.tf_compat import tf  # noqa: E402
 # Metric columns in table order; FID last, as it needs the Inception graph.
 COLUMNS = [k for k in METRICS if k != "fid"] + ["fid"]
 # Flags shown under Settings: (key in config.json, label).
-SETTINGS = (("preset", "preset"), ("seed", "seed"), ("input_shape", "clip size T H W C"),
-            ("filters", "filters F1 F2 F3"), ("output_filters", "generators' output ConvLSTM"),
+SETTINGS = (("recipe", "recipe"), ("preset", "preset"), ("seed", "seed"),
+            ("input_shape", "clip size T H W C"), ("filters", "filters F1 F2 F3"), ("output_filters", "generators' output ConvLSTM"),
             ("batch_size", "batch size"), ("pretrain_epochs", "pre-training epochs"),
             ("rl_epochs", "Algorithm-1 epochs"), ("steps_per_epoch", "steps per epoch"),
             ("learning_rate", "learning rate"), ("lr_decay", "learning-rate decay"),
@@ -44,6 +44,7 @@ SETTINGS = (("preset", "preset"), ("seed", "seed"), ("input_shape", "clip size T
             ("d_norm", "discriminators' normalization"), ("bounce_negatives", "bounce negatives"),
             ("recycle_frames", "recycle frames"), ("lambda_rr", "lambda_rr"),
             ("lambda_rc", "lambda_rc"), ("lambda_v", "lambda_v"), ("lambda_id", "lambda_id"),
+            ("average_decay", "generators' weight average (decay)"),
             ("eval_every", "held-out eval every (steps)"),
             ("recompute", "recomputation"), ("grappler", "TensorFlow graph optimizer"))
 MISSING = "—"

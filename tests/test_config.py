@@ -1,8 +1,11 @@
-"""config.py: presets, explicit flags over them, and config.json."""
+"""config.py: the recipe, presets, explicit flags over them, and config.json."""
+import glob
 import json
+import os
 
 import pytest
 
+from conftest import ROOT
 from rl_v2v_gan import config
 from rl_v2v_gan.errors import UserError
 
@@ -11,10 +14,66 @@ def parse(*argv):
     return config.parse_args(["--mode", "train"] + list(argv))
 
 
-def test_paper_preset_is_the_parsers_defaults():
+def test_paper_preset_is_the_default_size_and_schedule():
     paper, default = parse("--preset", "paper"), parse()
-    assert config.to_dict(paper) == dict(config.to_dict(default), preset="paper")
+    assert config.to_dict(paper) == config.to_dict(default)
     assert default.input_shape == [16, 64, 64, 3] and default.filters == [64, 128, 256]
+    assert (default.epochs, default.steps_per_epoch, default.batch_size) == (10, 100, 4)
+    assert (default.pretrain_epochs, default.rl_epochs) == (8, 2)
+
+
+def test_presets_set_size_and_schedule_only():
+    """`--preset` never touches a recipe key: cpu and paper differ from the
+    defaults only in size and schedule."""
+    sizes = {"input_shape", "filters", "batch_size", "epochs", "steps_per_epoch", "eval_every"}
+    for name, values in config.PRESETS.items():
+        assert set(values) <= sizes, name
+    cpu, paper = parse("--preset", "cpu"), parse()
+    for key in config.RECIPE_KEYS:
+        assert getattr(cpu, key) == getattr(paper, key), key
+
+
+# The reference README's training command and the paper's Table 1 and eq. (10).
+PAPER = {"input_shape": [16, 64, 64, 3], "learning_rate": 0.0001, "batch_size": 4, "epochs": 10,
+         "steps_per_epoch": 100, "gamma": 0.99, "tau": 0.001, "lambda_v": 1.0,
+         "lambda_rr": 0.1, "lambda_rc": 0.1, "checkpoint_dir": "checkpoints",
+         "checkpoint_name": "rl_v2v_gan", "eval_batches": 5,
+         # Table 1: filters, the 3-channel output ConvLSTM, batch norm in every network.
+         "filters": [64, 128, 256], "output_filters": 3, "d_norm": "batch",
+         # eq. (1)-(2), (5)-(6), (10) as written: log terms, frames judged alone,
+         # the recycled next frame only, no identity term; one learning rate, no
+         # schedule, no weight average; sigma1 = sigma2 = 0.8 (paper §6.2; the
+         # README's example passes 0.5), L2 0.001.
+         "gan_loss": "nonsaturating", "frame_terms": "single", "recycle_frames": "next",
+         "lambda_id": 0.0, "bounce_negatives": "off", "lr_decay": "none",
+         "actor_lr_scale": 1.0, "average_decay": 0.0, "sigma1": 0.8, "sigma2": 0.8,
+         "l2": 0.001}
+
+
+def test_recipe_paper_gives_every_literal_value_of_the_paper():
+    args = parse("--recipe", "paper")
+    for key, value in PAPER.items():
+        assert getattr(args, key) == value, key
+    hp = config.hparams(args)
+    assert dict(hp.weights) == {"lambda_rx": 0.1, "lambda_ry": 0.1, "lambda_rcx": 0.1,
+                                "lambda_rcy": 0.1, "lambda_v": 1.0, "lambda_id": 0.0}
+    assert not set(config.RECIPES["paper"]) - set(config.RECIPE_KEYS)
+    default = parse()
+    assert [k for k in config.RECIPE_KEYS if getattr(default, k) != getattr(args, k)] == \
+        [k for k in config.RECIPE_KEYS if k in config.RECIPES["paper"]]
+    assert parse("--recipe", "paper", "--lambda_rc", "10").lambda_rc == 10.0   # explicit wins
+
+
+def test_committed_runs_agree_with_the_default_recipe():
+    """Every docs/runs/*/config.json was trained with today's default recipe."""
+    default = parse("--preset", "cpu")
+    runs = sorted(glob.glob(os.path.join(ROOT, "docs", "runs", "*", config.CONFIG_FILE)))
+    for path in runs:
+        with open(path) as f:
+            saved = json.load(f)
+        different = {k: (saved.get(k), getattr(default, k)) for k in config.RECIPE_KEYS
+                     if saved.get(k) != getattr(default, k)}
+        assert not different, (path, different)
 
 
 def test_cpu_preset_sets_its_flags_and_explicit_flags_win():
@@ -66,33 +125,29 @@ def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
     assert values == pytest.approx([1e-3, 1e-3, 5e-4, 0.0, 0.0])
 
 
-def test_lr_scales_multiply_only_the_discriminators_and_the_actors_rates():
+def test_actor_lr_scale_multiplies_only_the_actors_rate():
     from rl_v2v_gan.model import learning_rate
     from rl_v2v_gan.tf_compat import tf
     hp = config.hparams(parse("--epochs", "4", "--steps_per_epoch", "25", "--learning_rate",
-                              "0.001", "--lr_decay", "linear", "--d_lr_scale", "3",
-                              "--actor_lr_scale", "0.1"))
+                              "0.001", "--lr_decay", "linear", "--actor_lr_scale", "0.1"))
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
         rates = {k: learning_rate(hp, step, k) for k in ("G", "D", "Q", "mu")}
         with tf.Session() as sess:
             at = [sess.run(rates, {step: s}) for s in (0, 75)]
     assert [r["G"] for r in at] == pytest.approx([1e-3, 5e-4])
-    assert all(r["Q"] == pytest.approx(r["G"]) for r in at)
-    assert all(r["D"] == pytest.approx(3 * r["G"]) for r in at)
+    assert all(r["Q"] == pytest.approx(r["G"]) == pytest.approx(r["D"]) for r in at)
     assert all(r["mu"] == pytest.approx(0.1 * r["G"]) for r in at)
-    for flag in ("--d_lr_scale", "--actor_lr_scale"):
-        with pytest.raises(UserError, match=flag):
-            parse(flag, "0")
+    with pytest.raises(UserError, match="--actor_lr_scale"):
+        parse("--actor_lr_scale", "0")
 
 
-@pytest.mark.parametrize("key, flag, value, before", [
-    ("input_skip", "on", "on", "off"), ("output_filters", "8", 8, 3)])
+@pytest.mark.parametrize("key, flag, value, before", [("output_filters", "8", 8, 3)])
 def test_config_json_from_before_an_architecture_flag_means_the_old_value(
         tmp_path, key, flag, value, before):
-    """A checkpoint's config.json written before --input_skip (--output_filters)
-    existed is read as the architecture it was trained with, even under
-    --preset cpu."""
+    """A checkpoint's config.json written before --output_filters existed is
+    read as the architecture it was trained with (Table 1's 3), whatever the
+    default is now."""
     saved = config.parse_args(["--mode", "train", "--" + key, flag])
     config.save_config(saved, str(tmp_path))
     path = tmp_path / config.CONFIG_FILE
@@ -103,7 +158,7 @@ def test_config_json_from_before_an_architecture_flag_means_the_old_value(
     with pytest.raises(UserError, match="--%s %s disagrees" % (key, flag)):
         config.checkpoint_spec(args, str(tmp_path))
     args = config.parse_args(["--mode", "translate"])
-    setattr(args, key, value)          # as a preset would set it
+    assert getattr(args, key) == value          # today's default
     spec = config.checkpoint_spec(args, str(tmp_path))
     assert getattr(args, key) == value                          # the flags are not changed
     assert getattr(config.with_architecture(args, spec), key) == before
@@ -125,10 +180,10 @@ def test_output_filters_flag_must_be_positive():
 
 
 def test_hparams_are_an_immutable_view_of_the_flags():
-    args = parse("--recompute", "off", "--input_skip", "on", "--lambda_rc", "3", "--epochs", "4",
+    args = parse("--recompute", "off", "--lambda_rc", "3", "--epochs", "4",
                  "--steps_per_epoch", "25")
     hp = config.hparams(args)
-    assert hp.recompute is False and hp.spec.input_skip is True and hp.total_steps == 100
+    assert hp.recompute is False and hp.spec.output_filters == 8 and hp.total_steps == 100
     assert hp.weights["lambda_rcx"] == hp.weights["lambda_rcy"] == 3.0
     assert hp.spec == config.model_spec(args) and hp.spec.input_shape == tuple(args.input_shape)
     with pytest.raises(AttributeError):

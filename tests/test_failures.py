@@ -96,11 +96,27 @@ def test_stale_tempstate_files_are_removed(tmp_path):
     assert os.listdir(str(tmp_path)) == ["model-2.index"]
 
 
+def test_a_removed_architecture_option_in_config_json_is_one_clear_error(tmp_path):
+    """A model trained with `--input_skip on` (an option this version no
+    longer builds) is refused by name; `off`, which older files hold, loads."""
+    config.save_config(config.parse_args(["--mode", "eval"]), str(tmp_path))
+    path = tmp_path / config.CONFIG_FILE
+    saved = json.loads(path.read_text())
+    for value, refused in (("off", False), ("on", True)):
+        path.write_text(json.dumps(dict(saved, input_skip=value)))
+        args = config.parse_args(["--mode", "eval"])
+        if not refused:
+            assert config.checkpoint_spec(args, str(tmp_path)).output_filters == 8
+            continue
+        with pytest.raises(UserError, match=r"config.json: the model was trained with "
+                           r"--input_skip on, an option this version no longer builds"):
+            config.checkpoint_spec(args, str(tmp_path))
+
+
 @pytest.mark.parametrize("key, value, problem", [
     ("input_shape", [8, 32, 32], r"input_shape is \[8, 32, 32\]; it must be \[T, H, W, 3\]"),
     ("filters", [8, 16], r"filters is \[8, 16\]; it must be three positive widths"),
     ("model", "cnn", r'model is "cnn"; it must be rl_v2v_gan or frame'),
-    ("input_skip", "yes", r'input_skip is "yes"; it must be on or off'),
     ("output_filters", 0, r"output_filters is 0; it must be a positive width")])
 def test_bad_architecture_in_config_json_names_the_file(tmp_path, key, value, problem):
     args = config.parse_args(["--mode", "eval"])

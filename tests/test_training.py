@@ -37,9 +37,9 @@ def _values(sess, variables):
 
 @pytest.mark.heavy
 def test_algorithm_1_iterations_update_G_P_D_Q_and_move_targets_by_tau(tmp_path):
-    """--critic_warmup 1: the first iteration trains Q and D only, the next ones
-    the policy too; every update moves the targets by tau."""
-    args = parse_args(["--mode", "train", "--tau", "0.25", "--sigma1", "0", "--critic_warmup", "1"]
+    """Each iteration trains Q_d, D and the policy μ (through the actor), moves
+    the targets by tau and the generators' weight average with the policy."""
+    args = parse_args(["--mode", "train", "--tau", "0.25", "--sigma1", "0"]
                       + _args(tmp_path, "--recompute", "on"))
     args.pretrain_epochs = 0      # Algorithm 1 from step 0, as after pre-training
     sampler = data.Sampler(data.ensure_dataset(args), seed=0)
@@ -69,11 +69,17 @@ def test_algorithm_1_iterations_update_G_P_D_Q_and_move_targets_by_tau(tmp_path)
                  if not np.allclose(old_targets[n], new_targets[n])}
         return metrics, changed, moved
 
-    # Warm-up, domain X: Q_X and D learn, the policy μ does not (so μ' stays μ).
+    shadows = trainer.g.average.variables
+    averages = _values(sess, shadows)
+    # Domain X: Q_X, D and the whole policy; μ' and Q_X' follow.
     metrics, changed, moved = iteration("X", 0)
     assert len(trainer.buffer) == args.batch_size and metrics["replayed"] == 0
-    assert changed == {"D_X", "D_Y", "Q_X"} and moved == {"target_Q_X"}
-    # After it, domain Y (a Z video): Q_Y, D and the whole policy through the actor.
+    assert changed == {"G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_X"}
+    assert moved == {"target_G_X", "target_G_Y", "target_P_X", "target_P_Y", "target_Q_X"}
+    after = _values(sess, shadows)
+    assert {n.split("/")[1] for n in after if n != "average/count"
+            and not np.array_equal(after[n], averages[n])} == {"G_X", "G_Y"}
+    # Domain Y (a Z video): Q_Y, D and the policy again.
     trainer.args.sigma1 = 1.0     # σ1 = 1 draws every tuple from B when it can
     metrics, changed, moved = iteration("Z", 1)
     assert metrics["replayed"] == 0                      # no Y-domain tuple yet in B
@@ -100,8 +106,7 @@ def test_prepare_train_resume_end_to_end(tmp_path):
     out = _main("--mode", "prepare_data", *common)
     assert out.returncode == 0, out.stderr
     train = ["--mode", "train", "--epochs", "2", "--steps_per_epoch", "2", "--eval_every", "3",
-             "--d_norm", "none", "--frame_terms", "prefix", "--adversarial_d", "inference", "--reversed_negatives",
-             "on", "--recycle_frames", "all", "--critic_warmup", "1"] + common
+             "--rl_epochs", "1"] + common
     out = _main(*train)
     assert out.returncode == 0, out.stderr
     ckpt = str(tmp_path / "ckpt")

@@ -28,15 +28,10 @@ class Sampler(object):
     Algorithm 1 draws its states (video prefixes), its exploratory actions
     (a random real frame of X ∪ Y ∪ Z ∪ Ẑ) and the discriminator batches B̂
     from here. Same seed, same sequence of batches.
-
-    `augment` (choice, `--augment flip`): each clip drawn by `clips` is
-    flipped left-right and up-down at random (the same flips for all its
-    frames; time is never reversed), so the few real clips of Y and Z show
-    D four times as many scenes.
     """
 
-    def __init__(self, dataset, seed=0, split="train", augment=False):
-        self.dataset, self.split, self.augment = dataset, split, augment
+    def __init__(self, dataset, seed=0, split="train"):
+        self.dataset, self.split = dataset, split
         self.rng = np.random.RandomState(seed % 2 ** 32)
         self._clips = {d: dataset.clips(d, split) for d in VIDEO_DOMAINS}
         self._images = dataset.images(split)
@@ -56,12 +51,7 @@ class Sampler(object):
     def clips(self, domain, batch):
         """float32 [batch, T, H, W, 3]: random clips of domain "X", "Y" or "Z"."""
         clips = self._clips[domain]
-        drawn = to_float(clips[self._indices(len(clips), batch, domain + " clips")])
-        if self.augment:
-            flips = self.rng.randint(2, size=(batch, 2)).astype(bool)
-            drawn[flips[:, 0]] = drawn[flips[:, 0], :, :, ::-1]     # left-right: W axis
-            drawn[flips[:, 1]] = drawn[flips[:, 1], :, ::-1]        # up-down: H axis
-        return drawn
+        return to_float(clips[self._indices(len(clips), batch, domain + " clips")])
 
     def clip_at(self, domain, index):
         """float32 [T, H, W, 3]: clip `index` of `domain`."""
