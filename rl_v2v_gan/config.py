@@ -172,7 +172,7 @@ def build_parser():
     a("--eval_every", type=int, default=0,
       help="train: every N steps, metrics of G_Y on the held-out clips of X to TensorBoard "
       "(eval/...) and <checkpoint_dir>/eval.csv; 0 = never")
-    a("--samples_dir", default="samples")
+    a("--samples_dir", help="eval: where the sample GIFs go (default: <checkpoint_dir>/samples)")
     a("--inception_path", help="FID: Inception-v3 frozen graph (.pb) or a folder with it "
       "(must exist); 'none' skips FID; default: the cache, downloaded when missing")
     a("--input", help="translate: a video file or a folder of frames")
@@ -300,6 +300,23 @@ def save_config(args, directory):
     """Write every flag to `directory/config.json` (atomically)."""
     atomic_write(os.path.join(directory, CONFIG_FILE),
                  json.dumps(to_dict(args), indent=2, sort_keys=True))
+
+
+# What an export bundle's config.json keeps of the training run's: the
+# architecture, the data and schedule, and the recipe (no paths, no
+# process or evaluation settings).
+BUNDLE_KEYS = ARCH_KEYS + ("dataset", "recipe", "preset", "seed", "batch_size", "epochs",
+                           "pretrain_epochs", "rl_epochs", "steps_per_epoch") + RECIPE_KEYS
+
+
+def bundle_config(saved, checkpoint):
+    """The config.json of an export bundle from the training run's `saved`
+    flags and the checkpoint prefix it was exported from (its file name only)."""
+    kept = {k: saved[k] for k in BUNDLE_KEYS if k in saved}
+    for key, unused in ARCH_REMOVED.items():    # an option the model was built with
+        if saved.get(key, unused) != unused:
+            kept[key] = saved[key]
+    return dict(kept, exported_from=os.path.basename(checkpoint))
 
 
 def load_config(directory):

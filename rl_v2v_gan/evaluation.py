@@ -1,4 +1,4 @@
-"""Evaluation, translation and export of trained generators (SPEC §6-7).
+"""Evaluation, translation and export of trained generators (paper §6).
 
     evaluate(args)   --mode eval: translate test clips of X with G_Y, print and save
                      the metrics (metrics.py), write side-by-side sample videos
@@ -40,7 +40,6 @@ import json
 import os
 import time
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -252,9 +251,10 @@ def evaluate(args):
     out = os.path.join(directory, METRICS_FILE)
     _write_json(out, report)
     print("wrote %s" % out)
-    written = write_samples(args.samples_dir, os.path.basename(path), source, translated, truth)
+    folder = args.samples_dir or os.path.join(directory, "samples")
+    written = write_samples(folder, os.path.basename(path), source, translated, truth)
     print("wrote %d sample videos (source | translated%s) to %s: %s"
-          % (len(written), " | ground truth" if truth is not None else "", args.samples_dir,
+          % (len(written), " | ground truth" if truth is not None else "", folder,
              ", ".join(os.path.basename(p) for p in written)))
     return results
 
@@ -404,11 +404,9 @@ def export(args):
                 generators.session, os.path.join(tmp, os.path.basename(generators.path)),
                 write_meta_graph=False)
         saved = config.load_config(generators.directory)
-        if saved is None:
-            config.save_config(args, tmp)
-        else:
-            saved["exported_from"] = os.path.abspath(generators.path)
-            _write_json(os.path.join(tmp, config.CONFIG_FILE), saved)
+        saved = config.to_dict(args) if saved is None else saved
+        _write_json(os.path.join(tmp, config.CONFIG_FILE),
+                    config.bundle_config(saved, generators.path))
     bundle = [os.path.join(out, f) for f in os.listdir(out)]
     full = _size(checkpoint_files(generators.path))
     size = _size(bundle)

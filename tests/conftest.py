@@ -13,9 +13,8 @@ from rl_v2v_gan.tf_compat import tf  # noqa: E402
 
 TINY_FILTERS = (4, 8, 8)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The four real 11-frame clips shipped beside the repository (../shared/data/videos).
-SAMPLE_VIDEOS = os.environ.get("RL_V2V_GAN_SAMPLE_VIDEOS",
-                               os.path.join(os.path.dirname(ROOT), "shared", "data", "videos"))
+# The four real 11-frame clips of the repository (City and Flower, 256x256).
+SAMPLE_VIDEOS = os.path.join(ROOT, "samples")
 
 
 def pytest_configure(config):

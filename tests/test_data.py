@@ -14,9 +14,6 @@ from rl_v2v_gan.errors import UserError
 from rl_v2v_gan.video_io import read_video
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-needs_samples = pytest.mark.skipif(
-    not os.path.isfile(os.path.join(SAMPLE_VIDEOS, "flower_red_1_sel12.mp4")),
-    reason="sample videos not found in " + SAMPLE_VIDEOS)
 TINY = dict(x_frames=40, y_frames=16, z_frames=16, z_hat_images=10)  # at T = 4: 10, 4, 4 clips
 SHAPE = (4, 32, 32, 3)
 BLUE, RED = [0, 0, 255], [255, 0, 0]
@@ -53,8 +50,6 @@ def tiny(tmp_path_factory):
 def raw_dir(tmp_path_factory):
     """X: the red-flower clip; Y: the yellow-flower clip; Z: the day-city clip as a folder
     of frames; Z_images: night-city frames as JPEGs, plus a grayscale and an RGBA PNG."""
-    if not os.path.isfile(sample("flower_red")):
-        pytest.skip("sample videos not found in " + SAMPLE_VIDEOS)
     raw = tmp_path_factory.mktemp("raw")
     for d in ("X", "Y", "Z/city_day", "Z_images"):
         os.makedirs(str(raw / d))
@@ -146,7 +141,6 @@ def test_synthetic_too_long_T_is_user_error():
 # ----------------------------------------------------------------------------
 # Video-folder datasets
 
-@needs_samples
 def test_real_clips_round_trip(prepared_city):
     ds = data.ensure_dataset(make_args(prepared_city, "city"))
     assert ds.shape == SHAPE and not ds.has_ground_truth
@@ -166,7 +160,6 @@ def test_real_clips_round_trip(prepared_city):
         ds.clips("X_gt")
 
 
-@needs_samples
 def test_grayscale_and_rgba_images_become_rgb(prepared_city):
     images = data.ensure_dataset(make_args(prepared_city, "city")).images()
     gray, rgba = images[0], images[-1]  # gray.png first, rgba.png last in natural order
@@ -174,7 +167,6 @@ def test_grayscale_and_rgba_images_become_rgb(prepared_city):
     assert (rgba == round(200 * 200 / 255.0)).all()  # composited over black
 
 
-@needs_samples
 def test_overlapping_clips_never_share_frames_across_splits(raw_dir, tmp_path):
     ds = data.prepare(make_args(tmp_path, "custom", raw_dir), stride=1)
     train, test = (ds.meta["clip_origins"][s] for s in ("train", "test"))
@@ -183,7 +175,6 @@ def test_overlapping_clips_never_share_frames_across_splits(raw_dir, tmp_path):
     assert train["X"] and all(abs(start - test_start) >= 4 for _, start in train["X"])
 
 
-@needs_samples
 def test_short_videos_are_skipped_with_a_warning(raw_dir, tmp_path, capfd):
     raw = tmp_path / "raw"
     shutil.copytree(str(raw_dir), str(raw))
@@ -230,7 +221,6 @@ BAD_INPUTS = [
 ]
 
 
-@needs_samples
 @pytest.mark.parametrize("case, target, damage, message", BAD_INPUTS,
                          ids=[case[0] for case in BAD_INPUTS])
 def test_bad_input_is_one_line_user_error_and_keeps_the_dataset(
@@ -248,7 +238,6 @@ def test_bad_input_is_one_line_user_error_and_keeps_the_dataset(
     assert snapshot(str(data_dir)) == before and os.listdir(str(data_dir)) == ["city"]
 
 
-@needs_samples
 def test_all_videos_too_short_is_user_error(raw_dir, tmp_path):
     with pytest.raises(UserError, match="X: none of its 1 videos has T = 12 frames"):
         data.prepare(make_args(tmp_path, "flower", raw_dir, shape=(12, 32, 32, 3)))
@@ -370,7 +359,6 @@ def run_main(*flags):
                           universal_newlines=True, timeout=120)
 
 
-@needs_samples
 def test_cli_bad_input_exits_2_with_one_error_line(raw_dir, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(str(raw_dir), str(raw))

@@ -24,8 +24,6 @@ from rl_v2v_gan.tf_compat import tf
 
 SHAPE = (4, 32, 32, 3)
 CITY_DAY = os.path.join(SAMPLE_VIDEOS, "city_day_1_sel12.mp4")
-needs_samples = pytest.mark.skipif(not os.path.isfile(CITY_DAY),
-                                   reason="sample videos not found in " + SAMPLE_VIDEOS)
 ARCH = ["--input_shape"] + [str(n) for n in SHAPE] + ["--filters"] + [str(f) for f in TINY_FILTERS]
 
 
@@ -207,7 +205,6 @@ def test_missing_checkpoints_fail_clearly(tmp_path):
 
 # --- translate ----------------------------------------------------------------
 
-@needs_samples
 @pytest.mark.parametrize("direction", ["x2y", "y2x"])
 def test_translate_keeps_length_resolution_and_fps(checkpoint_dir, tmp_path, direction):
     out = str(tmp_path / "out" / "city.mp4")
@@ -358,7 +355,9 @@ def test_export_bundle_is_smaller_and_accepted_by_eval_and_translate(checkpoint_
                if f.startswith("rl_v2v_gan-3."))
     assert size < sum(os.path.getsize(p) for p in evaluation.checkpoint_files(source))
     with open(os.path.join(bundle, "config.json")) as f:
-        assert json.load(f)["filters"] == list(TINY_FILTERS)
+        saved = json.load(f)
+    assert saved["filters"] == list(TINY_FILTERS) and saved["exported_from"] == "rl_v2v_gan-3"
+    assert not {"checkpoint_dir", "data_dir", "samples_dir", "eval_every", "mode"} & set(saved)
 
     moved = str(tmp_path / "moved")                 # relative paths: the folder can move
     os.rename(bundle, moved)

@@ -9,8 +9,6 @@ from rl_v2v_gan import video_io
 from rl_v2v_gan.errors import UserError
 
 RED_FLOWER = os.path.join(SAMPLE_VIDEOS, "flower_red_1_sel12.mp4")
-needs_samples = pytest.mark.skipif(not os.path.isfile(RED_FLOWER),
-                                   reason="sample videos not found in " + SAMPLE_VIDEOS)
 
 
 def moving_gradient(n=6, h=32, w=48):
@@ -165,7 +163,6 @@ def test_resize_with_crop_keeps_the_middle_and_without_stretches():
     assert stretched[:, 0].max() == 0 and stretched[:, 8].min() == 255 and stretched[:, -1].max() == 0
 
 
-@needs_samples
 def test_read_sample_video_is_rgb():
     frames, fps = video_io.read_video(RED_FLOWER)
     assert frames.shape == (11, 256, 256, 3) and fps == pytest.approx(5)
@@ -201,7 +198,6 @@ def test_truncated_video_is_user_error(tmp_path):
         video_io.read_video(str(cut))
 
 
-@needs_samples
 def test_corrupt_video_is_user_error(tmp_path):
     data = bytearray(open(RED_FLOWER, "rb").read())
     data[20000:40000] = bytes(20000)  # zero the middle of the frame data
