@@ -1,4 +1,4 @@
-"""The losses of RL-V2V-GAN, eq. (1)-(10) (SPEC §3).
+"""The losses of RL-V2V-GAN, eq. (1)-(10) (paper §3.2-§3.4).
 
 Adversarial terms work on logits. Each adversarial equation returns a
 `(d_loss, g_loss)` pair built from two per-sample costs (`real_cost`,

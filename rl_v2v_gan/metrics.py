@@ -1,4 +1,4 @@
-"""Evaluation metrics (SPEC §6): FID, PSNR, SSIM, temporal consistency and the
+"""Evaluation metrics (paper §6): FID, PSNR, SSIM, temporal consistency and the
 background-colour accuracy of the synthetic dataset (paper Fig. 1).
 
 Videos are uint8 RGB numpy arrays `[T, H, W, 3]` or batches `[N, T, H, W, 3]`.

@@ -1,4 +1,4 @@
-"""Reinforcement-learning pieces of Algorithm 1 (SPEC §4): the replay buffer,
+"""Reinforcement-learning pieces of Algorithm 1 (paper §3.3, §5): the replay buffer,
 soft target updates, the DDPG critic target, rewards and exploration.
 """
 import numpy as np
@@ -9,7 +9,8 @@ DOMAINS = ("X", "Y")
 
 
 def domain_of(membership):
-    """Domain of a video: X for υ ∈ X; Y for υ ∈ Y ∪ Z (choice, SPEC §4)."""
+    """Domain of a video: X for υ ∈ X; Y for υ ∈ Y ∪ Z (choice: Z's clips are
+    domain-Y inputs, as in eq. 4 and 6)."""
     return "X" if membership == "X" else "Y"
 
 

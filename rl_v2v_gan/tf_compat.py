@@ -4,7 +4,11 @@ Works with TensorFlow 1.15 and 2.x (through `tensorflow.compat.v1`).
 """
 import os
 
+# TensorFlow's start-up logging (C++ and Python) is off unless the user asks
+# for it with TF_CPP_MIN_LOG_LEVEL=0 (or 1): the first lines a command
+# prints are its own.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+QUIET = os.environ["TF_CPP_MIN_LOG_LEVEL"] not in ("0", "1")
 # TensorFlow 2.x imports Keras 3 eagerly (and through it matplotlib), ~1.5 s
 # of every command's start; nothing here uses Keras. Pointing tf.keras at the
 # legacy package, which is not installed, skips that import (TensorFlow
@@ -13,7 +17,8 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import tensorflow.compat.v1 as tf  # noqa: E402
 
-tf.logging.set_verbosity(tf.logging.ERROR)
+if QUIET:
+    tf.logging.set_verbosity(tf.logging.ERROR)
 tf.disable_v2_behavior()
 
 

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import TINY_FILTERS, file_size_limit
+from conftest import ROOT, TINY_FILTERS, file_size_limit
 from rl_v2v_gan import checkpoints, config, data
 from rl_v2v_gan.errors import UserError
 from rl_v2v_gan.networks import build_networks
@@ -142,3 +142,19 @@ def test_disk_full_while_preparing_data_keeps_the_old_dataset(tmp_path):
     assert os.listdir(str(tmp_path)) == ["synthetic"]        # no temporary folder left
     assert sorted(os.listdir(str(tmp_path / "synthetic"))) == before
     assert data.ensure_dataset(args).clips("X").dtype == np.uint8
+
+
+def test_commands_start_quiet_and_tensorflow_logs_on_request(tmp_path):
+    """No TensorFlow start-up lines before ours by default; TF_CPP_MIN_LOG_LEVEL=0
+    lets TensorFlow's Python logging through again."""
+    import subprocess
+    import sys
+    code = ("from rl_v2v_gan.tf_compat import tf; "
+            "print(tf.logging.get_verbosity() == tf.logging.ERROR)")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=ROOT, env=env)
+    assert quiet.stdout.strip() == "True" and quiet.stderr == ""
+    loud = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env=dict(env, TF_CPP_MIN_LOG_LEVEL="0"))
+    assert loud.stdout.strip() == "False"

@@ -1,4 +1,4 @@
-"""Data (SPEC §5): datasets, their on-disk format, and the input pipeline.
+"""Data (paper §6.1): datasets, their on-disk format, and the input pipeline.
 
     prepare(args)         --mode prepare_data: build <data_dir>/<dataset> at --input_shape
     ensure_dataset(args)  the prepared Dataset, generating the synthetic one if missing
