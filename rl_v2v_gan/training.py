@@ -196,13 +196,17 @@ class Trainer(object):
 
     # -- epochs -----------------------------------------------------------
     def run_epoch(self, epoch):
-        """Returns the mean metrics, or None when interrupted."""
+        """The rest of epoch `epoch` (all of it, or what an interrupted run left:
+        the run continues at its global step, so it ends at --epochs x
+        --steps_per_epoch steps with the schedule of an uninterrupted run).
+        Returns the mean metrics, or None when interrupted."""
         args = self.args
         rng = np.random.RandomState(args.seed * 1000003 + epoch)
         videos = self.sampler.videos()
         order = rng.permutation(len(videos))
         totals, done = {}, 0
-        bar = tqdm(range(args.steps_per_epoch),
+        first = min(max(self.step - epoch * args.steps_per_epoch, 0), args.steps_per_epoch)
+        bar = tqdm(range(first, args.steps_per_epoch), initial=first, total=args.steps_per_epoch,
                    desc="epoch %d/%d %s" % (epoch + 1, args.epochs, self.phase),
                    leave=False, dynamic_ncols=True)
         for k in bar:

@@ -235,9 +235,11 @@ def test_kill_9_leaves_a_loadable_checkpoint_and_the_same_command_resumes(tmp_pa
 
 
 @pytest.mark.heavy
-def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+def test_sigterm_saves_a_checkpoint_exits_cleanly_and_the_resume_ends_on_time(tmp_path):
+    """SIGTERM mid-epoch saves at the current step; the same command then runs
+    only the steps left, ending at --epochs x --steps_per_epoch."""
     train = ["--mode", "train", "--epochs", "1", "--rl_epochs", "0", "--steps_per_epoch",
-             "1000", "--eval_every", "2"] + _args(tmp_path)
+             "30", "--eval_every", "2"] + _args(tmp_path)
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py")] + train,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     ckpt = str(tmp_path / "ckpt")
@@ -250,7 +252,10 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM, stderr
     assert "interrupted by signal" in stdout and "Traceback" not in stderr
     steps = _steps(ckpt)
-    assert len(steps) == 1 and 0 < steps[0] < 1000
+    assert len(steps) == 1 and 0 < steps[0] < 30
+    out = _main(*train)
+    assert out.returncode == 0, out.stderr
+    assert _steps(ckpt) == [steps[0], 30]          # the rest of the epoch, not all of it again
 
 
 def _save_generator(directory, filters):
