@@ -18,6 +18,7 @@ back from it, so a released checkpoint needs no shape flags.
 import argparse
 import collections
 import json
+import math
 import os
 import time
 import types
@@ -186,10 +187,37 @@ def build_parser():
     return p
 
 
-def _positive(args, *names):
-    for n in names:
+# The ranges of the numeric flags, checked in one pass (after: every float
+# flag is finite). Flags not named take any value of their type.
+POSITIVE = ("learning_rate", "actor_lr_scale", "batch_size", "steps_per_epoch", "buffer_size",
+            "max_to_keep", "eval_batches", "num_gpus", "output_filters")
+NON_NEGATIVE = ("lambda_v", "lambda_rr", "lambda_rc", "lambda_id", "l2", "eval_every", "epochs",
+                "seed", "task_index")
+UNIT = ("gamma", "tau", "sigma1", "sigma2")    # [0, 1]
+
+
+def check_numbers(args, parser=None):
+    """One `--flag must ...` UserError for the first numeric flag out of range."""
+    parser = parser or build_parser()
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        if action.type is float and value is not None and not math.isfinite(value):
+            raise UserError("--%s must be a finite number, got %s" % (action.dest, value))
+    for n in POSITIVE:
         if getattr(args, n) <= 0:
             raise UserError("--%s must be positive, got %s" % (n, getattr(args, n)))
+    for n in NON_NEGATIVE:
+        if getattr(args, n) < 0:
+            raise UserError("--%s must be >= 0, got %s" % (n, getattr(args, n)))
+    for n in UNIT:
+        if not 0.0 <= getattr(args, n) <= 1.0:
+            raise UserError("--%s must be in [0, 1], got %s" % (n, getattr(args, n)))
+    if not 0.0 <= args.average_decay < 1.0:
+        raise UserError("--average_decay must be in [0, 1) (0 = off), got %s" % args.average_decay)
+    if args.seed >= 2 ** 31:
+        raise UserError("--seed must be below 2^31, got %d" % args.seed)
+    if min(args.filters) <= 0:
+        raise UserError("--filters must be positive, got %s" % args.filters)
 
 
 def resolve_auto(args):
@@ -225,21 +253,7 @@ def validate(args):
     if args.bounce_negatives == "on" and args.frame_terms != "prefix":
         raise UserError("--bounce_negatives on needs --frame_terms prefix (a frame judged alone "
                         "has no place in time)")
-    if args.lambda_id < 0:
-        raise UserError("--lambda_id must be >= 0 (0 = off), got %s" % args.lambda_id)
-    if not 0.0 <= args.average_decay < 1.0:
-        raise UserError("--average_decay must be in [0, 1) (0 = off), got %s" % args.average_decay)
-    if args.eval_every < 0:
-        raise UserError("--eval_every must be >= 0 (0 = never), got %d" % args.eval_every)
-    _positive(args, "learning_rate", "actor_lr_scale", "batch_size", "steps_per_epoch",
-              "buffer_size", "max_to_keep", "eval_batches", "num_gpus", "output_filters")
-    if min(args.filters) <= 0:
-        raise UserError("--filters must be positive, got %s" % args.filters)
-    for n in ("gamma", "tau", "sigma1", "sigma2"):
-        if not 0.0 <= getattr(args, n) <= 1.0:
-            raise UserError("--%s must be in [0, 1], got %s" % (n, getattr(args, n)))
-    if args.epochs < 0:
-        raise UserError("--epochs must be >= 0")
+    check_numbers(args)
     if args.rl_epochs is None:
         args.pretrain_epochs = (args.epochs - default_rl_epochs(args.epochs)
                                 if args.pretrain_epochs is None

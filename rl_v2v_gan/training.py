@@ -216,10 +216,12 @@ class Trainer(object):
                 metrics = self.rl_step(videos[order[k % len(order)]], rng)
             bad = [n for n, v in metrics.items() if not math.isfinite(float(v))]
             if bad:
-                raise UserError("non-finite %s at step %d (epoch %d); stopped without saving, "
-                                "the last good checkpoint in %s is kept (try a lower "
-                                "--learning_rate)" % (", ".join(bad), self.step, epoch + 1,
-                                                      args.checkpoint_dir))
+                last = checkpoints.find(args.checkpoint_dir)
+                raise UserError("non-finite %s at step %d (epoch %d); stopped without saving (%s; "
+                                "try a lower --learning_rate)" % (
+                                    ", ".join(bad), self.step, epoch + 1,
+                                    "the last good checkpoint %s is kept" % last if last
+                                    else "no checkpoint was written yet"))
             for n, v in metrics.items():
                 totals[n] = totals.get(n, 0.0) + float(v)
             done += 1

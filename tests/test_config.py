@@ -205,3 +205,21 @@ def test_auto_recompute_and_grappler_follow_the_steps_size(argv, recompute, grap
     args = parse(*argv)
     assert (args.recompute, args.grappler) == (recompute, grappler)
     assert config.hparams(args).recompute is (recompute == "on")
+
+
+@pytest.mark.parametrize("flag, value, problem", [
+    ("--learning_rate", "nan", "must be a finite number, got nan"),
+    ("--lambda_rr", "nan", "must be a finite number, got nan"),
+    ("--lambda_rc", "inf", "must be a finite number, got inf"),
+    ("--learning_rate=-1e-3", None, "must be positive"),
+    ("--lambda_v", "-1", "must be >= 0, got -1.0"),
+    ("--l2", "-5", "must be >= 0, got -5.0"),
+    ("--sigma1", "1.5", r"must be in \[0, 1\]"),
+    ("--average_decay", "1", r"must be in \[0, 1\)"),
+    ("--seed", "-1", "must be >= 0"),
+    ("--seed", str(2 ** 32), "must be below 2"),
+    ("--eval_every", "-2", "must be >= 0"),
+])
+def test_numeric_flags_are_checked_by_range_before_anything_runs(flag, value, problem):
+    with pytest.raises(UserError, match=flag.split("=")[0] + " " + problem):
+        parse(*[a for a in (flag, value) if a is not None])
