@@ -295,8 +295,13 @@ def _check_output(output, input_path):
         raise UserError("--output %s: must end in .mp4 (an H.264 MP4 is written)" % output)
     if os.path.isdir(output):
         raise UserError("--output %s is a folder; give a file name ending in .mp4" % output)
-    if os.path.abspath(output) == os.path.abspath(input_path):
+    if os.path.abspath(output) == os.path.abspath(input_path) or (
+            os.path.exists(output) and os.path.exists(input_path)
+            and os.path.samefile(output, input_path)):    # the same file, links resolved
         raise UserError("--output %s is the input: choose another file" % output)
+    if os.path.isfile(output) and not video_io.is_video(output):
+        raise UserError("--output %s exists and is not a video: remove it or choose another "
+                        "name (an existing video is replaced)" % output)
     folder = os.path.dirname(os.path.abspath(output))
     existing = folder          # created when the video is written, not before
     while not os.path.exists(existing):

@@ -312,15 +312,20 @@ def video_writer(path, fps, size, encoder="auto"):
         raise UserError("H.264 output needs imageio-ffmpeg: pip install imageio-ffmpeg")
     with atomic_path(path) as tmp:
         encoder = {"h264": _H264, "mp4v": _Mp4v}[encoder](tmp, fps, size)
-        finished = False
+        finished, written = False, [0]
 
         def write(frames):
             frames = _check_frames(frames)
             if frames.shape[1:3] != tuple(size):
                 raise ValueError("frames are %dx%d, the video %dx%d"
                                  % (frames.shape[1:3] + tuple(size)))
-            for frame in frames:
-                encoder.write(frame)
+            try:
+                for frame in frames:
+                    encoder.write(frame)
+            except (IOError, OSError) as e:       # the encoder died: disk full, file too large
+                raise UserError("writing %s failed after %d frames: the encoder stopped (%s; "
+                                "disk full?)" % (path, written[0], _first_line(e)))
+            written[0] += len(frames)
         try:
             yield write
             finished = True
@@ -330,6 +335,37 @@ def video_writer(path, fps, size, encoder="auto"):
             except Exception:    # an encoder that failed mid-video: its error, not this one
                 if finished:
                     raise
+        _check_written(tmp, path, written[0])
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _check_written(tmp, path, frames):
+    """The encoded file `tmp` must open as a video of `frames` frames before it
+    replaces `path` (an encoder can exit early, e.g. on a full disk, and
+    leave a file without its index)."""
+    with _opencv_quiet():
+        capture = cv2.VideoCapture(tmp)
+        try:
+            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else -1
+        finally:
+            capture.release()
+    if count != frames:
+        raise UserError("writing %s failed: the encoded video is incomplete (%s, %d frames "
+                        "sent; disk full?); nothing was replaced" % (
+                            path, "unreadable" if count < 0 else "%d frames" % count, frames))
+
+
+def is_video(path):
+    """Whether `path` opens as a video with at least one frame."""
+    with _opencv_quiet():
+        capture = cv2.VideoCapture(path)
+        try:
+            return capture.isOpened() and capture.get(cv2.CAP_PROP_FRAME_COUNT) > 0
+        finally:
+            capture.release()
 
 
 def write_video(path, frames, fps, encoder="auto"):

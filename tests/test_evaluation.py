@@ -392,3 +392,24 @@ def test_eval_through_the_command_line(checkpoint_dir, data_dir, tmp_path):
     assert "| PSNR (dB) |" in stdout and "| background accuracy |" in stdout
     assert os.path.join(checkpoint_dir, "metrics.json") in stdout
     assert os.path.isfile(str(tmp_path / "samples" / "rl_v2v_gan-3_x2y_0.mp4"))
+
+
+def test_translate_never_writes_over_its_input_through_a_link(checkpoint_dir, tmp_path):
+    """--input a symlink to c1.mp4, --output c1.mp4: refused, c1.mp4 unchanged;
+    an --output that exists and is not a video is refused too."""
+    import hashlib
+    c1 = tmp_path / "c1.mp4"
+    c1.write_bytes(open(CITY_DAY, "rb").read())
+    link = tmp_path / "in_link.mp4"
+    link.symlink_to(c1)
+    digest = hashlib.sha256(c1.read_bytes()).hexdigest()
+    status, _, stderr = run_main("--mode", "translate", "--checkpoint_dir", checkpoint_dir,
+                                 "--input", str(link), "--output", str(c1))
+    assert status == 2 and "is the input" in stderr and "Traceback" not in stderr
+    assert hashlib.sha256(c1.read_bytes()).hexdigest() == digest
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("my notes\n")
+    with pytest.raises(UserError, match="exists and is not a video"):
+        evaluation._check_output(str(notes), str(link))
+    evaluation._check_output(str(tmp_path / "new.mp4"), str(link))     # a new file is fine
+    evaluation._check_output(str(c1), CITY_DAY)                         # a video is replaced

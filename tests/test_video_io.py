@@ -206,3 +206,18 @@ def test_corrupt_video_is_user_error(tmp_path):
     with pytest.raises(UserError, match=r"corrupt.mp4: truncated or corrupt video: decoded \d+ "
                                         r"of its 11 frames"):
         video_io.read_video(str(path))
+
+
+def test_a_full_disk_while_encoding_keeps_the_previous_video(tmp_path):
+    """RLIMIT_FSIZE (a real EFBIG for the encoder process): one UserError, no
+    temporary file left, and the earlier video at the path byte for byte."""
+    import hashlib
+    from conftest import file_size_limit
+    path = str(tmp_path / "out.mp4")
+    video_io.write_video(path, moving_gradient(), 8)
+    before = hashlib.sha256(open(path, "rb").read()).hexdigest()
+    noise = np.random.RandomState(0).randint(0, 256, (40, 256, 256, 3)).astype(np.uint8)
+    with file_size_limit(60000), pytest.raises(UserError, match="writing .*out.mp4 failed"):
+        video_io.write_video(path, noise, 8)
+    assert os.listdir(str(tmp_path)) == ["out.mp4"]
+    assert hashlib.sha256(open(path, "rb").read()).hexdigest() == before
