@@ -43,12 +43,17 @@ for run in "${RUNS_TO_DO[@]}"; do
   data="$DATA/$(echo "${size:-cpu}" | tr -cs '0-9a-z' '_')"
   mkdir -p "$RUNS"
   echo "== $run: --preset cpu $size --seed $seed"
+  # The machine's fp32 peak (GFLOP/s) before each (re)start and after the run:
+  # wall-clock seconds are comparable across runs only through it.
+  "$PYTHON" bench/benchmark.py --peak_only >> "$RUNS/$run.peak" 2>/dev/null || true
   # shellcheck disable=SC2086
   "$PYTHON" main.py --mode train --dataset synthetic --preset cpu $size --seed "$seed" \
     --data_dir "$data" --checkpoint_dir "$RUNS/$run" 2>&1 | tee -a "$RUNS/$run.log"
+  "$PYTHON" bench/benchmark.py --peak_only >> "$RUNS/$run.peak" 2>/dev/null || true
   if [[ ${COPY:-0} == 1 ]]; then
     mkdir -p "docs/runs/$run"
     cp "$RUNS/$run/eval.csv" "$RUNS/$run/config.json" "docs/runs/$run/"
+    [[ -f $RUNS/$run.peak ]] && cp "$RUNS/$run.peak" "docs/runs/$run/peak.jsonl"
     git rev-parse HEAD > "docs/runs/$run/commit.txt"
   fi
 done
