@@ -340,9 +340,13 @@ def load_config(directory):
         return None
     try:
         with open(path) as f:
-            return json.load(f)
+            saved = json.load(f)
     except ValueError as e:
         raise UserError("%s: not valid JSON (%s)" % (path, e))
+    if not isinstance(saved, dict):
+        raise UserError("%s: not the flags of a run (a JSON object), but %s: fix the file or "
+                        "delete it" % (path, json.dumps(saved)[:40]))
+    return saved
 
 
 def _architecture_problem(key, value):

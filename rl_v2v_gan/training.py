@@ -347,7 +347,6 @@ def _train(args, cluster, target, is_chief):
         removed = checkpoints.remove_partial(args.checkpoint_dir)
         if removed:
             print("removed the temporary files of an interrupted save: %s" % ", ".join(removed))
-        save_config(args, args.checkpoint_dir)
     epoch = completed(args, "epoch") if is_chief else shared_epoch(args, cluster, target)
     if epoch >= args.epochs:
         print("%s: already trained %d of %d epochs; nothing to do (raise --epochs to continue)"
@@ -367,6 +366,8 @@ def _train(args, cluster, target, is_chief):
             end = args.pretrain_epochs if phase == "pretrain" else args.epochs
             started = time.time()
             trainer = Trainer(args, phase, sampler, interrupt, cluster, target, heldout)
+            if is_chief:    # the checkpoint, if any, restored into this architecture
+                save_config(args, args.checkpoint_dir)
             print("%s graph ready in %.1f s (%d ops)" % (phase, time.time() - started,
                                                        len(trainer.graph.get_operations())))
             try:

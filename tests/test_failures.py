@@ -158,3 +158,29 @@ def test_commands_start_quiet_and_tensorflow_logs_on_request(tmp_path):
     loud = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, env=dict(env, TF_CPP_MIN_LOG_LEVEL="0"))
     assert loud.stdout.strip() == "False"
+
+
+def test_config_json_of_the_wrong_type_is_refused_with_its_path(tmp_path):
+    (tmp_path / config.CONFIG_FILE).write_text("null")
+    with pytest.raises(UserError, match=r"config.json: not the flags of a run .* but null"):
+        config.load_config(str(tmp_path))
+
+
+def test_a_no_op_train_writes_no_config_json(tmp_path):
+    """A finished checkpoint without config.json: `train` with other filters
+    does nothing and writes nothing (config.json is written only once the
+    checkpoint has been restored into the flags' architecture)."""
+    from rl_v2v_gan import training
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    with tf.Graph().as_default():
+        epoch = tf.get_variable("epoch", [], tf.int64, tf.constant_initializer(2))
+        with tf.Session() as sess:
+            sess.run(epoch.initializer)
+            tf.train.Saver().save(sess, str(folder / "rl_v2v_gan"), global_step=4)
+    args = config.parse_args(["--mode", "train", "--epochs", "2", "--filters", "4", "4", "4",
+                              "--input_shape", "4", "32", "32", "3", "--batch_size", "2",
+                              "--data_dir", str(tmp_path / "data"),
+                              "--checkpoint_dir", str(folder)])
+    training.train(args)
+    assert not (folder / config.CONFIG_FILE).exists()
