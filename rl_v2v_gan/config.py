@@ -196,13 +196,11 @@ NON_NEGATIVE = ("lambda_v", "lambda_rr", "lambda_rc", "lambda_id", "l2", "eval_e
 UNIT = ("gamma", "tau", "sigma1", "sigma2")    # [0, 1]
 
 
-def check_numbers(args, parser=None):
+def check_numbers(args):
     """One `--flag must ...` UserError for the first numeric flag out of range."""
-    parser = parser or build_parser()
-    for action in parser._actions:
-        value = getattr(args, action.dest, None)
-        if action.type is float and value is not None and not math.isfinite(value):
-            raise UserError("--%s must be a finite number, got %s" % (action.dest, value))
+    for name, value in sorted(vars(args).items()):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError("--%s must be a finite number, got %s" % (name, value))
     for n in POSITIVE:
         if getattr(args, n) <= 0:
             raise UserError("--%s must be positive, got %s" % (n, getattr(args, n)))
@@ -327,9 +325,6 @@ def bundle_config(saved, checkpoint):
     """The config.json of an export bundle from the training run's `saved`
     flags and the checkpoint prefix it was exported from (its file name only)."""
     kept = {k: saved[k] for k in BUNDLE_KEYS if k in saved}
-    for key, unused in ARCH_REMOVED.items():    # an option the model was built with
-        if saved.get(key, unused) != unused:
-            kept[key] = saved[key]
     return dict(kept, exported_from=os.path.basename(checkpoint))
 
 
@@ -430,7 +425,8 @@ LAMBDAS = {"lambda_rx": "lambda_rr", "lambda_ry": "lambda_rr", "lambda_rcx": "la
 
 HParams = collections.namedtuple(
     "HParams", "spec l2 d_norm recompute batch_size learning_rate actor_lr_scale "
-    "lr_decay total_steps gan_loss frame_terms bounce_negatives recycle_frames weights gamma tau average_decay")
+    "lr_decay total_steps gan_loss frame_terms bounce_negatives recycle_frames weights gamma tau "
+    "average_decay")
 HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
 architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
 of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's
@@ -445,6 +441,8 @@ def hparams(args):
         batch_size=args.batch_size, learning_rate=args.learning_rate,
         actor_lr_scale=args.actor_lr_scale, lr_decay=args.lr_decay,
         total_steps=args.epochs * args.steps_per_epoch, gan_loss=args.gan_loss,
-        frame_terms=args.frame_terms, bounce_negatives=args.bounce_negatives == "on", recycle_frames=args.recycle_frames,
-        weights=types.MappingProxyType({k: getattr(args, f) for k, f in LAMBDAS.items()}), gamma=args.gamma,
+        frame_terms=args.frame_terms, bounce_negatives=args.bounce_negatives == "on",
+        recycle_frames=args.recycle_frames,
+        weights=types.MappingProxyType({k: getattr(args, f) for k, f in LAMBDAS.items()}),
+        gamma=args.gamma,
         tau=args.tau, average_decay=args.average_decay)
