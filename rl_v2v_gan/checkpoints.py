@@ -36,13 +36,42 @@ def find(directory=None, explicit=None):
     return path
 
 
+# What TensorFlow raises on a checkpoint it cannot read: OpError (missing or
+# corrupt file), IndexError ("Read less bytes than requested": a truncated
+# .data file), ValueError (not a checkpoint).
+UNREADABLE = (tf.errors.OpError, IndexError, ValueError)
+
+
+def _unreadable(path, e):
+    """The UserError for checkpoint `path` that TensorFlow could not read (`e`):
+    a missing file by name, else TensorFlow's first line."""
+    for suffix in (".index", ".data-00000-of-00001"):
+        if not os.path.isfile(path + suffix):
+            return UserError("cannot read checkpoint %s: %s%s is missing (deleted, or "
+                             "removed by a training run's checkpoint rotation?)"
+                             % (path, path, suffix))
+    return UserError("cannot read checkpoint %s: %s (truncated or corrupt?)"
+                     % (path, first_line(e)))
+
+
+def first_line(e):
+    """An OpError's or OSError's own words, without TensorFlow's framing (TF
+    2.x wraps them in "Graph execution error:", the node, the Python stack
+    and hints) or the temporary file's name."""
+    text = getattr(e, "message", None) or getattr(e, "strerror", None) or str(e)
+    framing = ("Graph execution error", "Detected at node", "Node:", "[[", "Hint", "Original",
+               "Op:", "File \"")
+    lines = [line.strip() for line in text.splitlines()]
+    words = [line for line in lines if line and not line.startswith(framing)] or [type(e).__name__]
+    return words[0].split("; ", 1)[-1] if ".tempstate" in words[0] else words[0]
+
+
 def restore(saver, session, path):
-    """`saver.restore`, with a truncated or corrupt checkpoint as one UserError."""
+    """`saver.restore`, with a truncated, corrupt or missing checkpoint as one UserError."""
     try:
         saver.restore(session, path)
-    except (tf.errors.OpError, ValueError) as e:
-        raise UserError("cannot restore %s: %s (truncated or corrupt checkpoint?)"
-                        % (path, getattr(e, "message", str(e)).splitlines()[0]))
+    except UNREADABLE as e:
+        raise _unreadable(path, e)
 
 
 def save(saver, session, prefix, step):
@@ -53,8 +82,7 @@ def save(saver, session, prefix, step):
         return saver.save(session, prefix, global_step=step, write_meta_graph=False)
     except (tf.errors.OpError, OSError) as e:
         remove_partial(os.path.dirname(prefix))
-        raise UserError("cannot save checkpoint %s-%d: %s" % (
-            prefix, step, getattr(e, "message", None) or getattr(e, "strerror", None) or e))
+        raise UserError("cannot save checkpoint %s-%d: %s" % (prefix, step, first_line(e)))
 
 
 def remove_partial(directory):
@@ -73,17 +101,19 @@ def remove_partial(directory):
 
 
 def read_variable(path, name):
-    """The value of variable `name` stored in checkpoint `path`."""
-    return tf.train.load_checkpoint(path).get_tensor(name)
+    """The value of variable `name` stored in checkpoint `path` (UserError if unreadable)."""
+    try:
+        return tf.train.load_checkpoint(path).get_tensor(name)
+    except UNREADABLE as e:
+        raise _unreadable(path, e)
 
 
 def stored_variables(path):
     """`{name: shape}` of the variables in checkpoint `path` (UserError if unreadable)."""
     try:
         return dict(tf.train.list_variables(path))
-    except (tf.errors.OpError, ValueError) as e:
-        raise UserError("cannot read checkpoint %s: %s (not a checkpoint, or truncated?)"
-                        % (path, getattr(e, "message", str(e)).splitlines()[0]))
+    except UNREADABLE as e:
+        raise _unreadable(path, e)
 
 
 def restorer(path, var_list, required, stored_name=None):

@@ -212,8 +212,10 @@ def check_numbers(args):
             raise UserError("--%s must be in [0, 1], got %s" % (n, getattr(args, n)))
     if not 0.0 <= args.average_decay < 1.0:
         raise UserError("--average_decay must be in [0, 1) (0 = off), got %s" % args.average_decay)
-    if args.seed >= 2 ** 31:
-        raise UserError("--seed must be below 2^31, got %d" % args.seed)
+    for name, value in sorted(vars(args).items()):    # TensorFlow's int32 attributes
+        if any(isinstance(v, int) and not isinstance(v, bool) and v >= 2 ** 31
+               for v in (value if isinstance(value, list) else [value])):
+            raise UserError("--%s must be below 2^31, got %s" % (name, value))
     if min(args.filters) <= 0:
         raise UserError("--filters must be positive, got %s" % args.filters)
 

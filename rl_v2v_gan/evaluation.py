@@ -45,7 +45,7 @@ from tqdm import tqdm
 
 from . import average, checkpoints, config, data, metrics, ops, video_io
 from .errors import UserError
-from .files import atomic_path, atomic_write
+from .files import atomic_path, atomic_write, check_destination
 from .networks import build_networks
 from .tf_compat import OwnsSession, session_config, tf
 
@@ -209,6 +209,14 @@ def evaluate(args):
     """
     generators = load_generators(args)
     path, directory = generators.path, generators.directory
+    out = os.path.join(directory, METRICS_FILE)
+    folder = args.samples_dir or os.path.join(directory, "samples")
+    try:    # where the results go, checked before the slow work
+        check_destination(out, "metrics file")
+        check_destination(folder, "--samples_dir", folder=True)
+    except UserError:
+        generators.close()
+        raise
     args = config.with_architecture(args, generators.spec)   # the dataset at the model's shape
     with generators:
         ds = data.ensure_dataset(args)
@@ -248,10 +256,8 @@ def evaluate(args):
                           for k, v in results.items()}}
     if fid_note:
         report["fid_note"] = fid_note
-    out = os.path.join(directory, METRICS_FILE)
     _write_json(out, report)
     print("wrote %s" % out)
-    folder = args.samples_dir or os.path.join(directory, "samples")
     written = write_samples(folder, os.path.basename(path), source, translated, truth)
     print("wrote %d sample videos (source | translated%s) to %s: %s"
           % (len(written), " | ground truth" if truth is not None else "", folder,
@@ -293,8 +299,6 @@ def _check_output(output, input_path):
         raise UserError("--mode translate needs --output OUT.mp4")
     if os.path.splitext(output)[1].lower() != ".mp4":
         raise UserError("--output %s: must end in .mp4 (an H.264 MP4 is written)" % output)
-    if os.path.isdir(output):
-        raise UserError("--output %s is a folder; give a file name ending in .mp4" % output)
     if os.path.abspath(output) == os.path.abspath(input_path) or (
             os.path.exists(output) and os.path.exists(input_path)
             and os.path.samefile(output, input_path)):    # the same file, links resolved
@@ -302,14 +306,7 @@ def _check_output(output, input_path):
     if os.path.isfile(output) and not video_io.is_video(output):
         raise UserError("--output %s exists and is not a video: remove it or choose another "
                         "name (an existing video is replaced)" % output)
-    folder = os.path.dirname(os.path.abspath(output))
-    existing = folder          # created when the video is written, not before
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise UserError("--output %s: %s is a file, not a folder" % (output, existing))
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError("--output %s: folder %s is not writable" % (output, existing))
+    check_destination(output, "--output")
 
 
 def translate_windows(generators, windows, direction="x2y", state="carry"):
@@ -400,7 +397,8 @@ def export(args):
     if not args.export_dir:
         raise UserError("--mode export needs --export_dir OUT")
     out = os.path.abspath(args.export_dir)
-    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+    check_destination(args.export_dir, "--export_dir", folder=True)
+    if os.path.isdir(out) and os.listdir(out):
         raise UserError("--export_dir %s exists and is not empty: remove it or choose another"
                         % args.export_dir)
     with atomic_path(out, folder=True) as tmp:

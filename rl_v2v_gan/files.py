@@ -7,9 +7,12 @@ unique in the same folder and renamed over the target, so readers see the
 old one or the new one, never a part; the temporary name is removed on any
 failure and the error names the target.
 
+`check_destination` refuses, before any slow work, a destination that cannot
+be written; `missing` says why a path that should be there is not.
 `locked` keeps two processes from training into the same folder at once.
 """
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -75,6 +78,41 @@ def _swap_in(tmp, path):
         shutil.rmtree(old)
 
 
+def check_destination(path, flag, folder=False):
+    """A UserError unless `path` (a file, or with `folder` a folder) can be
+    written: an existing `path` of the other kind, a file where a parent
+    folder would be, or a parent folder without write permission."""
+    if os.path.isdir(path) and not folder:
+        raise UserError("%s %s: is a folder, not a file" % (flag, path))
+    if os.path.exists(path) and folder and not os.path.isdir(path):
+        raise UserError("%s %s: is a file, not a folder" % (flag, path))
+    existing = os.path.dirname(os.path.abspath(path))   # created on writing, not before
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UserError("%s %s: %s is a file, not a folder" % (flag, path, existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError("%s %s: folder %s is not writable" % (flag, path, existing))
+
+
+def missing(path):
+    """Why `path` cannot be opened, in words: "a symlink loop", "a broken
+    symlink (to ...)", "... is a file, not a folder", or "no such file or folder"."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a symlink loop"
+        if os.path.islink(path):
+            return "a broken symlink to %s" % os.readlink(path)
+        if e.errno == errno.ENOTDIR:
+            return "a parent of it is a file, not a folder"
+        if e.errno == errno.EACCES:
+            return "permission denied"
+        return "no such file or folder"
+    return "a folder" if os.path.isdir(path) else "not a regular file"
+
+
 def atomic_write(path, content, mode="w"):
     """Write `content` (str, or bytes with mode "wb") to `path` atomically."""
     try:
@@ -91,29 +129,53 @@ def locked(folder, flag="--checkpoint_dir"):
 
     The lock is an `fcntl` lock, which the OS releases when its process ends
     however it ends, so a killed run leaves no stale lock; the file keeps the
-    holder's pid for the message.
+    holder's pid for the message. The holder removes the file when the block
+    ends (a lock taken on a file removed meanwhile is taken again on the new
+    one), and `folder` too if the block created it and left it empty: a run
+    that failed or had nothing to do leaves the folder as it found it.
     """
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise UserError("%s %s: not a folder" % (flag, folder))
+    created = not os.path.exists(folder)
     path = os.path.join(folder, LOCK_FILE)
+    f = _lock(path, folder, flag)
     try:
-        os.makedirs(folder, exist_ok=True)
-        f = open(path, "a+")
-    except OSError as e:
-        raise UserError("%s %s: cannot create %s: %s" % (flag, folder, path, e.strerror or e))
-    try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                f.seek(0)
-                holder = f.read().strip() or "unknown"
-                raise UserError("%s %s is in use by another process (pid %s): wait for it to "
-                                "finish or choose another %s" % (flag, folder, holder, flag))
         f.seek(0)
         f.truncate()
         f.write("%d\n" % os.getpid())
         f.flush()
         yield
     finally:
-        f.close()           # releases the lock
+        try:
+            os.remove(path)     # while still locked: no one else holds this file
+            if created:
+                os.rmdir(folder)
+        except OSError:
+            pass                # the folder holds the run's files, or is gone
+        f.close()               # releases the lock
+
+
+def _lock(path, folder, flag):
+    """The open lock file `path`, flock-ed by this process (see `locked`)."""
+    while True:
+        try:
+            os.makedirs(folder, exist_ok=True)
+            f = open(path, "a+")
+        except OSError as e:
+            raise UserError("%s %s: cannot create %s: %s" % (flag, folder, path, e.strerror or e))
+        if fcntl is None:
+            return f
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            f.close()
+            raise UserError("%s %s is in use by another process (pid %s): wait for it to "
+                            "finish or choose another %s" % (flag, folder, holder, flag))
+        try:
+            if os.stat(path).st_ino == os.fstat(f.fileno()).st_ino:
+                return f
+        except OSError:
+            pass                # removed by its previous holder: lock the new file
+        f.close()

@@ -24,6 +24,12 @@ class ReplayBuffer(object):
     derived from them in the graph. Never pickled: it restarts empty.
     """
 
+    @staticmethod
+    def nbytes(capacity, shape):
+        """The memory the buffer preallocates for `capacity` transitions of clips `shape`."""
+        T, H, W, C = shape
+        return capacity * (T * H * W * C + H * W * C * 3 + 4 + 4 + 1)
+
     def __init__(self, capacity, shape):
         T, H, W, C = shape
         self.capacity = capacity

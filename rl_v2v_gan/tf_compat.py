@@ -2,7 +2,9 @@
 
 Works with TensorFlow 1.15 and 2.x (through `tensorflow.compat.v1`).
 """
+import contextlib
 import os
+import sys
 
 # TensorFlow's start-up logging (C++ and Python) is off unless the user asks
 # for it with TF_CPP_MIN_LOG_LEVEL=0 (or 1): the first lines a command
@@ -15,7 +17,30 @@ QUIET = os.environ["TF_CPP_MIN_LOG_LEVEL"] not in ("0", "1")
 # catches the ImportError). TF 1.15 ignores the variable.
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-import tensorflow.compat.v1 as tf  # noqa: E402
+
+
+@contextlib.contextmanager
+def _stderr_silenced(silence):
+    """File descriptor 2 points at /dev/null inside the block (if `silence`).
+    TensorFlow 2.21's C++ libraries log at load time, before absl's logging
+    reads TF_CPP_MIN_LOG_LEVEL ("oneDNN custom operations are on" on CPUs
+    with AVX-512); an import error is still raised, and printed after."""
+    if not silence:
+        yield
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+with _stderr_silenced(QUIET):
+    import tensorflow.compat.v1 as tf  # noqa: E402
 
 if QUIET:
     tf.logging.set_verbosity(tf.logging.ERROR)

@@ -8,6 +8,7 @@ import collections
 import contextlib
 import math
 import os
+import shutil
 import signal
 import time
 
@@ -18,7 +19,7 @@ from tqdm import tqdm
 from . import checkpoints, data, distributed, monitor, parallel, tf_compat
 from .config import hparams, load_config, save_config, saved_architecture
 from .errors import UserError
-from .files import locked
+from .files import LOCK_FILE, locked
 from .model import TrainGraph
 from .networks import DISCRIMINATORS, POLICY
 from .rl import ReplayBuffer, domain_of
@@ -45,6 +46,18 @@ def check_checkpoint_dir(args):
         raise UserError("%s holds a model with other %s (%s); use another --checkpoint_dir"
                         % (args.checkpoint_dir, ", ".join("--" + k for k in different),
                            ", ".join("%s=%s" % (k, saved[k]) for k in different)))
+
+
+def check_memory(args):
+    """Refuse a --buffer_size whose replay buffer (allocated when Algorithm 1
+    starts, after pre-training) cannot fit in this machine's memory."""
+    needed = ReplayBuffer.nbytes(args.buffer_size, args.input_shape) if args.rl_epochs else 0
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if needed > total:
+        raise UserError("--buffer_size %d: the replay buffer of %s clips needs %.1f GB, more "
+                        "than this machine's %.1f GB of memory" % (
+                            args.buffer_size, "x".join(map(str, args.input_shape)),
+                            needed / 1e9, total / 1e9))
 
 
 class Interrupt(object):
@@ -312,7 +325,7 @@ def completed(args, counter):
     (0 if none, or a foreign one: the checked restore then reports what does
     not match)."""
     path = checkpoints.find(args.checkpoint_dir)
-    if path is None or counter not in dict(tf.train.list_variables(path)):
+    if path is None or counter not in checkpoints.stored_variables(path):
         return 0
     return int(checkpoints.read_variable(path, counter))
 
@@ -331,19 +344,34 @@ def train(args):
         return
     target = server.target if server else ""
     is_chief = cluster is None or cluster.task_index == 0
+    check_memory(args)
     if is_chief:
         check_checkpoint_dir(args)
+        created = not os.path.exists(args.checkpoint_dir)
         with locked(args.checkpoint_dir):
-            return _train(args, cluster, target, is_chief)
+            try:
+                return _train(args, cluster, target, is_chief)
+            except BaseException:
+                if created:
+                    _remove_if_no_checkpoint(args.checkpoint_dir)
+                raise
     return _train(args, cluster, target, is_chief)
+
+
+def _remove_if_no_checkpoint(folder):
+    """Empty `folder`, created by a run that failed before its first checkpoint,
+    of what that run wrote (config.json, logs/, eval.csv); the lock stays."""
+    if tf.train.latest_checkpoint(folder) is not None:
+        return
+    for name in os.listdir(folder):
+        if name != LOCK_FILE:
+            target = os.path.join(folder, name)
+            (shutil.rmtree if os.path.isdir(target) else os.remove)(target)
 
 
 def _train(args, cluster, target, is_chief):
     """`train` once the checkpoint folder is checked (and locked, on the chief)."""
-    ds = data.ensure_dataset(args)
-    sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0))
     if is_chief:
-        os.makedirs(args.checkpoint_dir, exist_ok=True)
         removed = checkpoints.remove_partial(args.checkpoint_dir)
         if removed:
             print("removed the temporary files of an interrupted save: %s" % ", ".join(removed))
@@ -352,6 +380,8 @@ def _train(args, cluster, target, is_chief):
         print("%s: already trained %d of %d epochs; nothing to do (raise --epochs to continue)"
               % (args.checkpoint_dir, epoch, args.epochs))
         return
+    ds = data.ensure_dataset(args)
+    sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0))
     if epoch:
         print("resuming after epoch %d of %d" % (epoch, args.epochs))
     heldout = None

@@ -26,7 +26,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .errors import UserError  # noqa: E402
-from .files import atomic_path, atomic_write  # noqa: E402
+from .files import atomic_path, atomic_write, missing  # noqa: E402
 
 try:  # optional: the ffmpeg binary that writes browser-playable H.264
     import imageio_ffmpeg
@@ -76,7 +76,7 @@ def _to_rgb(image, path):
 def read_image(path, size=None):
     """One image => [H, W, 3] uint8 RGB, resized and centre-cropped to `size` = (H, W) if given."""
     if not os.path.isfile(path):
-        raise UserError("%s: no such image file" % path)
+        raise UserError("%s: no such image file (%s)" % (path, missing(path)))
     image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise UserError("%s: not a readable image (corrupt, or not an image)" % path)
@@ -127,7 +127,7 @@ class VideoReader(object):
             self.fps, self.count = FOLDER_FPS, len(self._files)
             self._first = read_image(self._files[0], resize)
         elif not os.path.isfile(path):
-            raise UserError("%s: no such video file or frame folder" % path)
+            raise UserError("%s: no such video file or frame folder (%s)" % (path, missing(path)))
         else:
             self._files = None
             with _opencv_quiet():

@@ -219,7 +219,19 @@ def test_auto_recompute_and_grappler_follow_the_steps_size(argv, recompute, grap
     ("--seed", "-1", "must be >= 0"),
     ("--seed", str(2 ** 32), "must be below 2"),
     ("--eval_every", "-2", "must be >= 0"),
+    ("--max_to_keep", str(10 ** 11), "must be below 2"),
+    ("--steps_per_epoch", str(2 ** 31), "must be below 2"),
 ])
 def test_numeric_flags_are_checked_by_range_before_anything_runs(flag, value, problem):
     with pytest.raises(UserError, match=flag.split("=")[0] + " " + problem):
         parse(*[a for a in (flag, value) if a is not None])
+
+
+def test_a_replay_buffer_larger_than_memory_is_refused_before_any_file(tmp_path):
+    from rl_v2v_gan import training
+    args = parse("--buffer_size", "2000000000", "--checkpoint_dir", str(tmp_path / "run"),
+                 "--data_dir", str(tmp_path / "data"))
+    with pytest.raises(UserError, match=r"--buffer_size 2000000000: the replay buffer of "
+                                        r"16x64x64x3 clips needs \d+\.\d GB, more than"):
+        training.train(args)
+    assert os.listdir(str(tmp_path)) == []

@@ -74,7 +74,8 @@ def test_truncated_data_file_is_one_error(tmp_path):
     data_file = prefix + ".data-00000-of-00001"
     with open(data_file, "r+b") as f:
         f.truncate(os.path.getsize(data_file) // 2)
-    with pytest.raises(UserError, match="cannot restore .*rl_v2v_gan-1: .*truncated or corrupt"):
+    with pytest.raises(UserError, match="cannot read checkpoint .*rl_v2v_gan-1: .*truncated or "
+                                        "corrupt"):
         _restore_g_x(prefix)
 
 
@@ -184,3 +185,73 @@ def test_a_no_op_train_writes_no_config_json(tmp_path):
                               "--checkpoint_dir", str(folder)])
     training.train(args)
     assert not (folder / config.CONFIG_FILE).exists()
+
+
+def _finished_run(folder, epoch=2):
+    """A checkpoint `<folder>/rl_v2v_gan-4` holding a 64 KB weight and the
+    `epoch` counter (stored after it: the .data file's second half)."""
+    with tf.Graph().as_default():
+        tf.get_variable("G_X/w", [128, 128], tf.float32)
+        tf.get_variable("epoch", [], tf.int64, tf.constant_initializer(epoch))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            return tf.train.Saver().save(sess, str(folder / "rl_v2v_gan"), global_step=4,
+                                         write_meta_graph=False)
+
+
+def _train_args(tmp_path, folder):
+    return config.parse_args(["--mode", "train", "--epochs", "3", "--filters", "4", "4", "4",
+                              "--input_shape", "4", "32", "32", "3", "--batch_size", "2",
+                              "--data_dir", str(tmp_path / "data"),
+                              "--checkpoint_dir", str(folder)])
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("truncate", r"cannot read checkpoint .*rl_v2v_gan-4: .*\(truncated or corrupt\?\)"),
+    ("delete", r"cannot read checkpoint .*rl_v2v_gan-4: .*rl_v2v_gan-4.data-00000-of-00001 "
+               r"is missing"),
+])
+def test_resuming_from_a_damaged_checkpoint_is_one_error(tmp_path, damage, message):
+    """Training resumes from the latest checkpoint; a truncated or missing
+    .data file is a UserError naming it (not TensorFlow's IndexError or
+    OpError), and the damaged file is left as it was for the user to inspect."""
+    from rl_v2v_gan import training
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    data_file = _finished_run(folder) + ".data-00000-of-00001"
+    if damage == "truncate":
+        with open(data_file, "r+b") as f:
+            f.truncate(os.path.getsize(data_file) // 2)
+    else:
+        os.remove(data_file)
+    before = sorted(os.listdir(str(folder)))
+    with pytest.raises(UserError, match=message):
+        training.train(_train_args(tmp_path, folder))
+    assert sorted(os.listdir(str(folder))) == before
+
+
+def test_a_failed_run_leaves_no_new_checkpoint_folder(tmp_path):
+    """A run that fails before its first checkpoint (here: no dataset) takes
+    the checkpoint folder it created with it: no `.lock`, no empty folder."""
+    from rl_v2v_gan import training
+    (tmp_path / "data").mkdir()
+    args = config.parse_args(["--mode", "train", "--dataset", "custom",
+                              "--data_dir", str(tmp_path / "data"),
+                              "--checkpoint_dir", str(tmp_path / "new")])
+    with pytest.raises(UserError, match="data"):
+        training.train(args)
+    assert os.listdir(str(tmp_path)) == ["data"]
+
+
+def test_a_failed_new_run_takes_its_files_but_never_a_checkpoint(tmp_path):
+    from rl_v2v_gan import training
+    folder = tmp_path / "run"
+    (folder / "logs").mkdir(parents=True)
+    for name in (".lock", "config.json", "eval.csv", "logs/events.out"):
+        (folder / name).write_text("x")
+    training._remove_if_no_checkpoint(str(folder))
+    assert os.listdir(str(folder)) == [".lock"]
+    prefix = _finished_run(folder)
+    (folder / "config.json").write_text("{}")
+    training._remove_if_no_checkpoint(str(folder))
+    assert os.path.isfile(prefix + ".index") and (folder / "config.json").exists()

@@ -94,6 +94,24 @@ def test_lock_of_a_killed_process_is_not_stale(tmp_path):
         assert os.path.isfile(os.path.join(folder, LOCK_FILE))
 
 
+def test_lock_leaves_the_folder_as_it_found_it(tmp_path):
+    """The lock file goes when the block ends, however it ends; a folder the
+    lock created goes too if nothing else was written into it."""
+    new = str(tmp_path / "new")
+    with pytest.raises(RuntimeError):
+        with locked(new):
+            assert os.listdir(new) == [LOCK_FILE]
+            raise RuntimeError("failed run")
+    assert not os.path.exists(new)
+    kept = tmp_path / "kept"
+    with locked(str(kept)):
+        (kept / "rl_v2v_gan-1.index").write_text("a run's file")
+    assert os.listdir(str(kept)) == ["rl_v2v_gan-1.index"]
+    with locked(str(kept)):
+        pass
+    assert os.listdir(str(kept)) == ["rl_v2v_gan-1.index"]
+
+
 def test_lock_on_a_regular_file_is_a_clear_error(tmp_path):
     path = tmp_path / "file"
     path.write_text("x")

@@ -10,7 +10,10 @@ images (natural name order). Frames are decoded with OpenCV, scaled to cover
 H x W, centre-cropped, converted to RGB, and cut into clips of T frames
 starting every `stride` frames (default T: non-overlapping clips). Videos
 shorter than T are skipped with a warning; other files are skipped with one
-warning per folder. A random (seeded) TEST_FRACTION of the X clips, at least
+warning per folder. A file that should be read and cannot (a corrupt video,
+frame or image, in any of the four folders) stops preparation with one error
+naming it: a broken file is the user's to fix, not one to train around, and
+the dataset prepared before stays as it was. A random (seeded) TEST_FRACTION of the X clips, at least
 one, is held out for testing; with stride < T the train clips sharing a frame
 with a test clip are dropped, so no test frame is seen in training.
 """
