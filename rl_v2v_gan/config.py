@@ -65,7 +65,7 @@ PRESETS = {
     "paper": {"input_shape": [16, 64, 64, 3], "filters": [64, 128, 256], "batch_size": 4,
               "epochs": 10, "steps_per_epoch": 100},
     "cpu": {"input_shape": [8, 32, 32, 3], "filters": [8, 16, 32], "batch_size": 4,
-            "epochs": 4, "steps_per_epoch": 100, "eval_every": 50},
+            "epochs": 6, "steps_per_epoch": 100, "eval_every": 50},
 }
 
 
@@ -97,7 +97,7 @@ def build_parser():
       "projection to RGB (choice; Table 1: 3): wider lets time and colour both pass")
     a("--seed", type=int, default=0)
     # Training (Algorithm 1 and eq. 10).
-    a("--learning_rate", type=float, default=1e-3, help="Adam's rate (paper: 1e-4)")
+    a("--learning_rate", type=float, default=5e-4, help="Adam's rate (paper: 1e-4)")
     a("--lr_decay", choices=("none", "linear"), default="linear",
       help="'linear': the learning rate stays constant for the first half of all steps "
       "(--epochs x --steps_per_epoch) and falls linearly to 0 over the second (CycleGAN's "
