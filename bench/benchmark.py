@@ -66,7 +66,6 @@ def tf_module():
     from rl_v2v_gan.tf_compat import tf
     return tf
 
-
 def peak_rss_gb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
 
@@ -89,14 +88,10 @@ def time_calls(call, warmup, steps):
     return times
 
 
-def session_config(grappler):
-    from rl_v2v_gan.tf_compat import session_config
-    return session_config(grappler=grappler)
-
-
 def measure_peak(spec):
     """Best-of-`repeats` fp32 GFLOP/s of a large matmul and a large conv2d."""
     tf = tf_module()
+    from rl_v2v_gan.tf_compat import session_config
     import numpy as np
     n, (b, h, c) = 2048, (8, 64, 256)
     graph = tf.Graph()
@@ -112,7 +107,7 @@ def measure_peak(spec):
                "conv": (tf.reduce_sum(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")[0, 0, 0]),
                         2.0 * b * h * h * 9 * c * c)}
         # Grappler on: without it the matmul runs on Eigen, not oneDNN.
-        sess = tf.Session(config=session_config("on"))
+        sess = tf.Session(config=session_config(grappler="on"))
         sess.run(tf.global_variables_initializer())
         out = {}
         for name, (op, flops) in ops.items():
@@ -191,21 +186,20 @@ def measure_train(spec):
 def measure_flops_only(spec):
     """FLOPs of a configuration without running it: the same step built with
     its graph functions (ConvLSTM recurrences, masked batch norms) in place
-    (`ops.inline_functions`), whose ops the profiler does not see in calls."""
+    (an `ops.InlinedGraph`), whose ops the profiler does not see in calls."""
     from rl_v2v_gan import config, model, ops
-    tf = tf_module()
-    graph = tf.Graph()
-    with graph.as_default(), ops.inline_functions():
+    graph = ops.InlinedGraph()
+    with graph.as_default():
         g = model.TrainGraph(config.hparams(train_args(spec)), spec["phase"], static_batch=True)
     return flops_of_phase(graph, g, spec["phase"])
 
 
-def gy_step(spec):
+def gy_step(spec, graph_class=None):
     """The graph of one Adam step on mean((G_Y(x) - x)^2) => (graph, x, step op)."""
     tf = tf_module()
     from rl_v2v_gan.networks import build_networks
     B, T, H = spec["batch"], spec["T"], spec["H"]
-    graph = tf.Graph()
+    graph = (graph_class or tf.Graph)()
     with graph.as_default():
         tf.set_random_seed(0)
         x = tf.placeholder(tf.float32, [B, T, H, H, 3], name="x")
@@ -223,9 +217,10 @@ def measure_gy(spec):
     tf = tf_module()
     import numpy as np
     from rl_v2v_gan import ops
+    from rl_v2v_gan.tf_compat import session_config
     graph, x, step = gy_step(spec)
     with graph.as_default():
-        sess = tf.Session(config=session_config(spec["grappler"]))
+        sess = tf.Session(config=session_config(grappler=spec["grappler"]))
         sess.run(tf.global_variables_initializer())
         graph.finalize()
     feed = {x: np.random.RandomState(0).uniform(-1, 1, x.shape.as_list()).astype(np.float32)}
@@ -240,8 +235,7 @@ def measure_gy(spec):
              run_metadata=tf_run_meta)
     out["traced_op_seconds"] = op_type_seconds(tf_run_meta)
     sess.close()
-    with ops.inline_functions():     # FLOPs on the same step with countable ops
-        graph, _, step = gy_step(spec)
+    graph, _, step = gy_step(spec, ops.InlinedGraph)  # FLOPs on the same step, countable ops
     per_op, out["tfprof_static_flops"] = profiler_flops(graph)
     out.update(count_flops(per_op, [[step]]))
     return out

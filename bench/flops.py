@@ -73,7 +73,7 @@ def count_flops(per_op, calls):
                     conv_lstm += flops
             elif op.type in ("PartitionedCall", "StatefulPartitionedCall"):
                 raise ValueError("%s: a graph-function call hides its ops from the profiler;"
-                                 " build the graph under ops.inline_functions()" % op.name)
+                                 " build it as an ops.InlinedGraph" % op.name)
             elif op.type in CONV_TYPES + ("MatMul",):
                 uncounted.add(op.name)        # shapes unknown: would be missed
     return {"flops": sum(by_type.values()), "flops_by_type": by_type,

@@ -24,7 +24,7 @@ import time
 import types
 
 from .errors import UserError
-from .files import atomic_write
+from .files import write_json
 
 MODES = ("prepare_data", "train", "eval", "translate", "export")
 DATASETS = ("synthetic", "flower", "city", "custom")
@@ -290,10 +290,13 @@ def parse_args(argv=None, started=None):
 
 
 def explicit_flags(argv):
-    """Names of the flags given on the command line."""
-    import sys
-    argv = sys.argv[1:] if argv is None else argv
-    return {a[2:].split("=")[0] for a in argv if a.startswith("--")}
+    """Names of the flags given on the command line, as argparse reads them
+    (abbreviations such as `--filt` included): parsed once more into a
+    namespace whose every flag already holds a marker, which argparse then
+    replaces only for the flags it was given."""
+    parser, unset = build_parser(), object()
+    marked = argparse.Namespace(**{a.dest: unset for a in parser._actions})
+    return {k for k, v in vars(parser.parse_args(argv, marked)).items() if v is not unset}
 
 
 def non_defaults(args):
@@ -312,8 +315,7 @@ def to_dict(args):
 
 def save_config(args, directory):
     """Write every flag to `directory/config.json` (atomically)."""
-    atomic_write(os.path.join(directory, CONFIG_FILE),
-                 json.dumps(to_dict(args), indent=2, sort_keys=True))
+    write_json(os.path.join(directory, CONFIG_FILE), to_dict(args))
 
 
 # What an export bundle's config.json keeps of the training run's: the

@@ -63,14 +63,6 @@ def device_setter(cluster):
         worker_device="/job:worker/task:%d" % cluster.task_index, cluster=cluster.spec))
 
 
-def restrict(config, cluster):
-    """Limit a worker's sessions to the parameter servers and itself, so it
-    neither waits for nor depends on the other workers (which may have
-    finished already)."""
-    config.device_filters.extend(["/job:ps", "/job:worker/task:%d" % cluster.task_index])
-    return config
-
-
 def wait_for_chief(sess, pending, timeout=600.0):
     """Block a non-chief worker until the chief has initialized every variable
     (`pending`: the graph's `tf.report_uninitialized_variables()`)."""

@@ -36,7 +36,6 @@ Translating a video of any size (`translate`):
   time and inference batch norm uses fixed statistics, so padding at the end
   does not change the earlier outputs.
 """
-import json
 import os
 import time
 
@@ -45,7 +44,7 @@ from tqdm import tqdm
 
 from . import average, checkpoints, config, data, metrics, ops, video_io
 from .errors import UserError
-from .files import atomic_path, atomic_write, check_destination
+from .files import atomic_path, check_destination, write_json
 from .networks import build_networks
 from .tf_compat import OwnsSession, session_config, tf
 
@@ -256,7 +255,7 @@ def evaluate(args):
                           for k, v in results.items()}}
     if fid_note:
         report["fid_note"] = fid_note
-    _write_json(out, report)
+    write_json(out, report)
     print("wrote %s" % out)
     written = write_samples(folder, os.path.basename(path), source, translated, truth)
     print("wrote %d sample videos (source | translated%s) to %s: %s"
@@ -269,10 +268,6 @@ def _step(path):
     """The training step in a checkpoint prefix `<name>-<step>`, or None."""
     suffix = os.path.basename(path).rsplit("-", 1)[-1]
     return int(suffix) if "-" in os.path.basename(path) and suffix.isdigit() else None
-
-
-def _write_json(path, obj):
-    atomic_write(path, json.dumps(obj, indent=2, sort_keys=True))
 
 
 def write_samples(folder, name, source, translated, truth=None, count=SAMPLE_CLIPS):
@@ -408,7 +403,7 @@ def export(args):
                 write_meta_graph=False)
         saved = config.load_config(generators.directory)
         saved = config.to_dict(args) if saved is None else saved
-        _write_json(os.path.join(tmp, config.CONFIG_FILE),
+        write_json(os.path.join(tmp, config.CONFIG_FILE),
                     config.bundle_config(saved, generators.path))
     bundle = [os.path.join(out, f) for f in os.listdir(out)]
     full = _size(checkpoint_files(generators.path))

@@ -13,6 +13,7 @@ be written; `missing` says why a path that should be there is not.
 """
 import contextlib
 import errno
+import json
 import os
 import shutil
 import tempfile
@@ -120,6 +121,11 @@ def atomic_write(path, content, mode="w"):
             f.write(content)
     except OSError as e:
         raise UserError("cannot write %s: %s" % (path, e.strerror or e))
+
+
+def write_json(path, obj):
+    """`obj` as indented, key-sorted JSON at `path`, atomically."""
+    atomic_write(path, json.dumps(obj, indent=2, sort_keys=True))
 
 
 @contextlib.contextmanager

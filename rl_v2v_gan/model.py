@@ -288,8 +288,8 @@ class TrainGraph(object):
             with self.recompute.chain() if self.recompute else contextlib.suppress():
                 return parallel.part_gradients(parts(i), objectives)
 
-        with parallel.new_update_ops() as stats:
-            results = parallel.towers(tower, inputs, self.devices, name)
+        results = parallel.towers(tower, inputs, self.devices, name)
+        stats = parallel.update_ops(name)
         ops = {key: parallel.apply(self.opt[opt], parallel.average([g[key] for _, g in results]),
                                    after=stats) for key, opt, _ in groups}
         metrics = {k: tf.add_n([m[k] for m, _ in results]) / len(results) for k in results[0][0]}

@@ -9,7 +9,6 @@ Variable-length clips are right-padded to a common T and described by
 outputs at valid steps equal those of the unpadded clip; padded steps are
 ignored by the masked normalization and by the losses.
 """
-import contextlib
 
 from .tf_compat import tf
 
@@ -203,7 +202,7 @@ def _recurrence(x, w, b):
     instead of the unrolled steps (pre-training graph at the CPU preset:
     50,527 => 20,567 ops; docs/performance.md). They are traced once per T
     for every batch, size and width (`_per_steps`), so every layer of every
-    network shares them. Inside `inline_functions()` they are built in place
+    network shares them. In an `InlinedGraph` they are built in place
     instead.
     """
     forward, backward = _functions(_forward, _backward)
@@ -218,26 +217,17 @@ def _recurrence(x, w, b):
     return recurrence(x, w, b)
 
 
-_INLINE = False
-
-
-@contextlib.contextmanager
-def inline_functions():
-    """Within this block, the ConvLSTM recurrences and masked batch norms are
-    built in the graph itself, not as graph-function calls: the same math, in
-    ops the TF profiler can count (bench/flops.py)."""
-    global _INLINE
-    previous, _INLINE = _INLINE, True
-    try:
-        yield
-    finally:
-        _INLINE = previous
+class InlinedGraph(tf.Graph):
+    """A graph in which the ConvLSTM recurrences and masked batch norms are
+    built in place, not as graph-function calls: the same math, in ops the TF
+    profiler can count (bench/flops.py)."""
 
 
 def _functions(*graph_functions):
-    """The graph functions themselves, or inside `inline_functions()` their
-    Python bodies (built in place)."""
-    return [f.python_function if _INLINE else f for f in graph_functions]
+    """The graph functions themselves, or in an `InlinedGraph` their Python
+    bodies (built in place)."""
+    inline = isinstance(tf.get_default_graph(), InlinedGraph)
+    return [f.python_function if inline else f for f in graph_functions]
 
 
 def _shaped(tensors, shapes):

@@ -30,25 +30,20 @@ class FlatAdam(object):
     def __init__(self, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8, name="Adam"):
         self.learning_rate, self.name = learning_rate, name
         self.beta1, self.beta2, self.epsilon = (np.float32(v) for v in (beta1, beta2, epsilon))
-        self._moments, self._powers, self._variables = {}, None, []
-
-    def variables(self):
-        """The optimizer's own variables (moments and powers)."""
-        return list(self._variables)
+        self._moments, self._powers = {}, None
 
     def _variable(self, name, shape, value):
         with tf.variable_scope(self.name):
-            v = tf.get_variable(name, shape, tf.float32, tf.constant_initializer(value),
-                                trainable=False, use_resource=True)
-        self._variables.append(v)
-        return v
+            return tf.get_variable(name, shape, tf.float32, tf.constant_initializer(value),
+                                   trainable=False, use_resource=True)
 
     def _moments_of(self, variables):
         """`(m, v)` for this list of variables, created on first use."""
         if variables not in self._moments:
             size = sum(v.shape.num_elements() for v in variables)
             scope = "_".join(sorted({v.op.name.split("/")[0] for v in variables}))
-            if any(v.op.name.startswith("%s/%s/" % (self.name, scope)) for v in self._variables):
+            taken = {m.op.name.rsplit("/", 1)[0] for pair in self._moments.values() for m in pair}
+            if "%s/%s" % (self.name, scope) in taken:
                 scope += "_%d" % len(self._moments)    # another list of the same networks
             self._moments[variables] = tuple(self._variable(scope + "/" + k, [size], 0.0)
                                              for k in ("m", "v"))

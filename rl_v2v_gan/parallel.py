@@ -6,7 +6,6 @@ variables through `tf.AUTO_REUSE`), batch-norm statistics stay per tower
 averaged per variable on the variable's device and applied once. One tower is
 the single-device case: the same code path.
 """
-import contextlib
 
 from .errors import UserError
 from .tf_compat import tf
@@ -125,10 +124,7 @@ def apply(optimizer, grads, after=()):
         return optimizer.apply_gradients(grads)
 
 
-@contextlib.contextmanager
-def new_update_ops():
-    """`with new_update_ops() as updates:` the batch-norm moving-average
-    updates created inside the block (the list is filled when it ends)."""
-    updates, before = [], len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
-    yield updates
-    updates.extend(tf.get_collection(tf.GraphKeys.UPDATE_OPS)[before:])
+def update_ops(name):
+    """The batch-norm moving-average updates built by `towers(..., name)`:
+    those under its name scope `<name>/`."""
+    return tf.get_collection(tf.GraphKeys.UPDATE_OPS, scope=name + "/")

@@ -29,10 +29,9 @@ SHOWN = {"pretrain": ("G_loss", "D_loss", "L_v"), "rl": ("reward", "critic_td", 
 
 
 def session_config(args, cluster=None):
-    """`tf_compat.session_config` from the flags; in a cluster, restricted to
-    the parameter servers and this worker."""
-    config = tf_compat.session_config(args.num_gpus, args.grappler)
-    return distributed.restrict(config, cluster) if cluster is not None else config
+    """`tf_compat.session_config` from the flags (and this worker's task in a cluster)."""
+    return tf_compat.session_config(args.num_gpus, args.grappler,
+                                    cluster.task_index if cluster is not None else None)
 
 
 def check_checkpoint_dir(args):

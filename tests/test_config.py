@@ -164,6 +164,28 @@ def test_config_json_from_before_an_architecture_flag_means_the_old_value(
     assert getattr(config.with_architecture(args, spec), key) == before
 
 
+def test_abbreviated_flags_count_as_given(tmp_path):
+    """argparse accepts `--filt` for `--filters`; it is as explicit as the
+    full name, so a config.json that disagrees is refused, not silently used."""
+    config.save_config(parse("--preset", "cpu"), str(tmp_path))         # filters 8 16 32
+    args = config.parse_args(["--mode", "eval", "--filt", "4", "4", "4", "--learning_rate=1e-3"])
+    assert {"filters", "learning_rate", "mode"} == args.explicit
+    with pytest.raises(UserError, match="--filters \\[4, 4, 4\\] disagrees"):
+        config.checkpoint_spec(args, str(tmp_path))
+    assert config.parse_args(["--mode", "eval"]).explicit == {"mode"}
+
+
+def test_non_defaults_lists_only_changed_flags():
+    """What training prints and records as the run's changes from the defaults:
+    the preset's own values count as changes, explicit flags equal to a
+    default do not."""
+    changed = config.non_defaults(parse("--preset", "cpu", "--seed", "3", "--learning_rate",
+                                        str(config.build_parser().get_default("learning_rate"))))
+    assert changed["seed"] == 3 and changed["preset"] == "cpu"
+    assert changed["filters"] == [8, 16, 32] and "learning_rate" not in changed
+    assert "mode" not in changed and "explicit" not in changed
+
+
 @pytest.mark.parametrize("shape, problem", [
     (["4", "12", "16", "3"], "H and W must be positive multiples of 8, got 12 16"),
     (["4", "16", "16", "1"], r"C must be 3 \(RGB\), got 1"),

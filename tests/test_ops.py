@@ -1,4 +1,3 @@
-import contextlib
 
 import numpy as np
 
@@ -135,20 +134,19 @@ def test_masked_batch_norm_gradient_equals_autodiff_of_explicit_form(graph, rng)
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=name)
 
 
-def test_inline_functions_build_the_same_math_in_place(rng):
-    """Under `ops.inline_functions()` (bench/flops.py's FLOP counts) the ConvLSTM
+def test_inlined_graph_builds_the_same_math_in_place(rng):
+    """In an `ops.InlinedGraph` (bench/flops.py's FLOP counts) the ConvLSTM
     and the masked batch norm are built as ops of the graph, no function calls,
     with the same outputs and gradients as the graph-function calls."""
     x_value = rng.uniform(-1, 1, (2, 4, 6, 6, 3)).astype(np.float32)
     results = []
     for inline in (False, True):
-        with tf.Graph().as_default() as g:
+        with (ops.InlinedGraph() if inline else tf.Graph()).as_default() as g:
             tf.set_random_seed(0)
             x = tf.constant(x_value)
-            with ops.inline_functions() if inline else contextlib.suppress():
-                h = ops.conv_lstm(x, 4)
-                y = ops.seq_batch_norm(h, True, ops.time_mask(tf.constant([2, 4]), 4))
-                grads = tf.gradients(tf.reduce_sum(y * y), [x] + tf.trainable_variables())
+            h = ops.conv_lstm(x, 4)
+            y = ops.seq_batch_norm(h, True, ops.time_mask(tf.constant([2, 4]), 4))
+            grads = tf.gradients(tf.reduce_sum(y * y), [x] + tf.trainable_variables())
             calls = [o for o in g.get_operations() if o.type.endswith("PartitionedCall")]
             assert bool(calls) != inline, [o.name for o in calls]
             with tf.Session() as sess:
