@@ -430,11 +430,12 @@ LAMBDAS = {"lambda_rx": "lambda_rr", "lambda_ry": "lambda_rr", "lambda_rcx": "la
 HParams = collections.namedtuple(
     "HParams", "spec l2 d_norm recompute batch_size learning_rate actor_lr_scale "
     "lr_decay total_steps gan_loss frame_terms bounce_negatives recycle_frames weights gamma tau "
-    "average_decay")
-HParams.__doc__ = """What the training graph (`model.TrainGraph`) reads: the
-architecture (`spec`), the losses' forms and weights (`weights`: the lambdas
-of eq. 10 by name), the optimizer's schedule over `total_steps` and DDPG's
-gamma and tau. On/off flags are bools; `weights` is read-only. Build it with `hparams(args)`; change
+    "average_decay sigma1 sigma2 buffer_size")
+HParams.__doc__ = """What the training graph (`model.TrainGraph`) and
+Algorithm 1's loop (`rl.Algorithm1`) read: the architecture (`spec`), the
+losses' forms and weights (`weights`: the lambdas of eq. 10 by name), the
+optimizer's schedule over `total_steps`, DDPG's gamma and tau, Algorithm 1's
+σ1, σ2 and replay-buffer size. On/off flags are bools; `weights` is read-only. Build it with `hparams(args)`; change
 it with `_replace`."""
 
 
@@ -449,4 +450,5 @@ def hparams(args):
         recycle_frames=args.recycle_frames,
         weights=types.MappingProxyType({k: getattr(args, f) for k, f in LAMBDAS.items()}),
         gamma=args.gamma,
-        tau=args.tau, average_decay=args.average_decay)
+        tau=args.tau, average_decay=args.average_decay, sigma1=args.sigma1, sigma2=args.sigma2,
+        buffer_size=args.buffer_size)

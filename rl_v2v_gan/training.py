@@ -22,7 +22,7 @@ from .errors import UserError
 from .files import LOCK_FILE, locked
 from .model import TrainGraph
 from .networks import DISCRIMINATORS, POLICY
-from .rl import ReplayBuffer, domain_of
+from .rl import Algorithm1, ReplayBuffer
 from .tf_compat import tf
 
 SHOWN = {"pretrain": ("G_loss", "D_loss", "L_v"), "rl": ("reward", "critic_td", "D_loss")}
@@ -108,7 +108,7 @@ class Trainer(object):
             self.graph.finalize()
         self.step = int(self.sess.run(self.g.global_step))
         if phase == "rl":
-            self.buffer = ReplayBuffer(args.buffer_size, args.input_shape)
+            self.algorithm1 = Algorithm1(self.g, sampler, hparams(args), self._run)
 
     def _restore_or_init(self):
         all_vars = tf.global_variables()
@@ -154,57 +154,12 @@ class Trainer(object):
         self.step += 1
         return metrics
 
-    def _new_transitions(self, clip, d, n, rng):
-        """n new transitions from states of the clip υ (Algorithm 1, `else` branch)."""
-        T = clip.shape[0]
-        p = rng.randint(1, T, n)                          # p ~ U{1..T-1}
-        start = np.array([rng.randint(0, T - k) for k in p])
-        states = np.zeros((n,) + clip.shape, np.float32)
-        for j in range(n):
-            states[j, :p[j]] = clip[start[j]:start[j] + p[j]]
-        a_true = clip[start + p]
-        i = self.g.collect[d].inputs
-        out = self._run(self.g.collect[d].metrics, {
-            i["s"]: states, i["p"]: p, i["greedy"]: rng.rand(n) < self.args.sigma2,
-            i["random_a"]: self.sampler.frames(n), i["a_true"]: a_true})
-        self.buffer.add(data.to_uint8(states), p, out["action"], out["reward"],
-                        data.to_uint8(a_true), d)
-        return dict(states=states, lengths=p, actions=out["action"], rewards=out["reward"])
-
     def rl_step(self, video, rng):
         """One iteration of Algorithm 1's inner loop for the training video υ
-        (`(membership, index)`); returns its metrics."""
-        args = self.args
-        membership, index = video
-        d = domain_of(membership)
-        m = args.batch_size
-        replay = int(np.sum(rng.rand(m) < args.sigma1)) if self.buffer.count(d) else 0
-        parts = []
-        if replay < m:
-            parts.append(self._new_transitions(self.sampler.clip_at(membership, index), d,
-                                               m - replay, rng))
-        if replay:
-            old = self.buffer.sample(replay, d, rng)
-            parts.append(dict(states=data.to_float(old["states"]), lengths=old["lengths"],
-                              actions=old["actions"], rewards=old["rewards"]))
-        batch = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        step = self.g.ddpg[d]
-        i = step.inputs
-        _, ddpg = self._run([step.op, step.metrics], {
-            i["s"]: batch["states"], i["p"]: batch["lengths"], i["a"]: batch["actions"],
-            i["r"]: batch["rewards"]})
-        # B̂: m real clips of υ's membership with random t; t = T are whole videos.
-        # With it, θ' ← τθ + (1 - τ)θ' for the DDPG update just made (D is no target).
-        i = self.g.d_update[d].inputs
-        _, _, _, disc = self._run([self.g.d_update[d].op, self.g.advance, self.g.soft_update,
-                                       self.g.d_update[d].metrics], {
-            i["clips"]: self.sampler.clips(membership, m),
-            i["t"]: rng.randint(1, args.input_shape[0] + 1, m),
-            i["style"]: np.full(m, membership == "Z"), i["z_hat"]: self.sampler.images(m)})
+        (`(membership, index)`, `rl.Algorithm1.iteration`); returns its metrics."""
+        metrics = self.algorithm1.iteration(video, rng)
         self.step += 1
-        ddpg.update(disc)
-        ddpg["replayed"] = replay
-        return ddpg
+        return metrics
 
     # -- epochs -----------------------------------------------------------
     def run_epoch(self, epoch):

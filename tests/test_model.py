@@ -1,10 +1,13 @@
-"""Algorithm 1's discriminator losses and rewards (model.py) against numpy,
-on stub networks whose outputs are simple functions of their inputs: a
-wrong head, mask, sign, weight or domain changes the numbers."""
+"""Eq. (10)'s pre-training terms (objectives.py) and Algorithm 1's
+discriminator losses, rewards and DDPG losses (rl.py) against numpy, on stub
+networks whose outputs are simple functions of their inputs: a wrong head,
+mask, sign, weight, frame or domain changes the numbers."""
+import types
+
 import numpy as np
 import pytest
 
-from rl_v2v_gan import model, ops
+from rl_v2v_gan import objectives, ops, rl
 from rl_v2v_gan.networks import Networks
 from rl_v2v_gan.tf_compat import tf
 
@@ -65,23 +68,105 @@ def stub_networks(g_map=G_MAP, p_scale=P_SCALE, q_bias=0.0):
                     D_Y=StubD("Y"), Q_X=Q, Q_Y=Q)
 
 
+def hparams(frame_terms="prefix", form="nonsaturating", weights=WEIGHTS, **more):
+    """What the objectives read of `config.HParams`."""
+    return types.SimpleNamespace(weights=weights, frame_terms=frame_terms, gan_loss=form, **more)
+
+
 def run(tensors):
     with tf.Session() as sess:
         return sess.run(tensors)
+
+
+COSTS = {  # (real_cost, fake_cost) of D's logits, `losses.real_cost` / `fake_cost`
+    "least_squares": (lambda v: (v - 1.0) ** 2, lambda v: v ** 2),
+    "nonsaturating": (lambda v: softplus(-v), softplus),
+}
+
+
+def recycle_numpy(g_back, p_other, translated, t):
+    """`objectives.recycle_clip` of the stubs: frames 1..t of the translated
+    clip, then P's prediction from them, translated back."""
+    clip = translated.copy()
+    clip[np.arange(len(t)), t] = P_SCALE[p_other] * translated[np.arange(len(t)), t - 1]
+    return g_numpy(g_back, clip)
+
+
+def mse(a, b):
+    """Per-frame mean squared error `[..., H, W, 3] => [...]`."""
+    return ((a - b) ** 2).mean(axis=(-3, -2, -1))
+
+
+@pytest.mark.parametrize("form", ["least_squares", "nonsaturating"])
+def test_pretrain_losses_are_eq_10_term_by_term(graph, rng, form):
+    """Every term of eq. (10) with the default recipe's choices (prefix frame
+    terms, temporal negatives, recycle loss on all frames, identity term)."""
+    B, N = 2, 3
+    weights = dict(WEIGHTS, lambda_id=2.0)
+    clip = lambda n: rng.uniform(-1, 1, (n, T, H, W, 3)).astype(np.float32)
+    batch = {"x": clip(B), "y": clip(B), "z": clip(B),
+             "z_hat": rng.uniform(-1, 1, (N, H, W, 3)).astype(np.float32),
+             "t_x": np.array([1, 3], np.int32), "t_yz": np.array([2, 1, 3, 2], np.int32)}
+    hp = hparams("prefix", form, weights, bounce_negatives=True, recycle_frames="all")
+    out = run(objectives.pretrain_losses(stub_networks(), {k: tf.constant(v)
+                                                           for k, v in batch.items()}, hp))
+
+    real, fake = COSTS[form]
+    x, y, z, t_x, t_yz = (batch[k] for k in ("x", "y", "z", "t_x", "t_yz"))
+    yz = np.concatenate([y, z])
+    steps = lambda k: (np.arange(T)[None] <= k[:, None]).astype(float)   # frames 1..t+1
+    # Y -> X: eq. (2) on frames, eq. (8) on videos (the last step), eq. (6).
+    d_x, d_gx = d_numpy("X", x)[..., 0], d_numpy("X", g_numpy("X", yz))[..., 0]
+    expected = {
+        "L_g_X": real(d_gx).mean(),
+        "L_rc_Y": masked_mean(mse(yz, recycle_numpy("Y", "X", g_numpy("X", yz), t_yz)),
+                              steps(t_yz)),
+        "L_id_X": mse(x, g_numpy("X", x)).mean()}
+    v_x = real(d_gx[:, -1]).mean()
+    d_loss_x = (real(d_x).mean() + fake(d_gx).mean()
+                + weights["lambda_v"] * (real(d_x[:, -1]).mean() + fake(d_gx[:, -1]).mean()))
+    # X -> Y: eq. (1) with the style head on Z_hat, eq. (9) with Z's videos, eq. (5).
+    assert T == 4    # `temporal_negatives`: frames 0, 1, 0, 1 and 3, 2, 3, 2
+    negatives = np.concatenate([y[:, [0, 1, 0, 1]], y[:, [3, 2, 3, 2]]])
+    d_y, d_z, d_gy = d_numpy("Y", y), d_numpy("Y", z), d_numpy("Y", g_numpy("Y", x))
+    d_neg, style = d_numpy("Y", negatives), d_numpy("Y", batch["z_hat"][:, None])[:, -1]
+    expected.update({
+        "L_g_Y": real(d_gy[..., 0]).mean(),
+        "L_rc_X": masked_mean(mse(x, recycle_numpy("X", "Y", g_numpy("Y", x), t_x)), steps(t_x)),
+        "L_id_Y": mse(y, g_numpy("Y", y)).mean(),
+        "L_rr_X": mse(x[:, 1:], P_SCALE["X"] * x[:, :-1]).mean(),
+        "L_rr_Y": mse(yz[:, 1:], P_SCALE["Y"] * yz[:, :-1]).mean()})
+    v_y = (real(d_gy[:, -1, 0]) + real(d_gy[:, -1, 1])).mean()
+    d_frame_y = (real(d_y[..., 0]).mean() + real(style[:, 1]).mean() + fake(d_gy[..., 0]).mean()
+                 + fake(d_neg[..., 0]).mean())
+    d_video_y = (real(d_y[:, -1, 0]).mean() + real(d_z[:, -1, 1]).mean()
+                 + fake(d_gy[:, -1, 0]).mean() + fake(d_gy[:, -1, 1]).mean()
+                 + fake(d_neg[:, -1, 0]).mean())
+    expected["L_v"] = v_x + v_y
+    for name, value in expected.items():
+        assert out[name] == pytest.approx(value, rel=1e-5), name
+    lam = lambda k: weights[k]
+    assert out["G_loss"] == pytest.approx(
+        expected["L_g_X"] + expected["L_g_Y"] + lam("lambda_v") * expected["L_v"]
+        + lam("lambda_rcy") * expected["L_rc_Y"] + lam("lambda_rcx") * expected["L_rc_X"]
+        + lam("lambda_id") * (expected["L_id_X"] + expected["L_id_Y"])
+        + lam("lambda_rx") * expected["L_rr_X"] + lam("lambda_ry") * expected["L_rr_Y"], rel=1e-5)
+    assert out["D_loss"] == pytest.approx(
+        d_loss_x + d_frame_y + lam("lambda_v") * d_video_y, rel=1e-5)
 
 
 @pytest.mark.parametrize("frame_terms", ["prefix", "single"])
 @pytest.mark.parametrize("d", ["X", "Y"])
 def test_discriminator_losses_are_the_real_side_of_d_and_the_generated_side_of_the_other(
         graph, rng, d, frame_terms):
-    other = model.OTHER[d]
+    other = rl.OTHER[d]
     clips = rng.uniform(-1, 1, (4, T, H, W, 3)).astype(np.float32)
     t = np.array([2, 4, 3, 4], np.int32)                # rows 0, 2: frame terms; 1, 3: video
     is_z = np.array([False, False, True, True]) & (d == "Y")
     z_hat = rng.uniform(-1, 1, (3, H, W, 3)).astype(np.float32)
-    frame, video = run(model.discriminator_losses(
-        stub_networks(), d, tf.constant(clips), tf.constant(t), tf.constant(is_z),
-        tf.constant(z_hat), frame_terms, "nonsaturating"))
+    inputs = {"clips": clips, "t": t, "style": is_z, "z_hat": z_hat}
+    frame, video = run(rl.discriminator_losses(
+        stub_networks(), d, {k: tf.constant(v) for k, v in inputs.items()}, hparams(frame_terms)))
 
     real, fake = d_numpy(d, clips), d_numpy(other, g_numpy(other, clips))
     real_video, fake_video = real[:, -1], fake[:, -1]             # video rows have t = T
@@ -108,15 +193,15 @@ def test_discriminator_losses_are_the_real_side_of_d_and_the_generated_side_of_t
 @pytest.mark.parametrize("d", ["X", "Y"])
 def test_collect_takes_the_greedy_or_random_action_and_rewards_exp_minus_its_loss(
         graph, rng, d, frame_terms):
-    other = model.OTHER[d]
+    other = rl.OTHER[d]
     B = 4
     s = rng.uniform(-1, 1, (B, T, H, W, 3)).astype(np.float32)
     p = np.array([1, 2, 3, 3], np.int32)                  # p + 1 = T: terminal
     greedy = np.array([True, False, True, False])
     random_a, a_true = (rng.uniform(-1, 1, (B, H, W, 3)).astype(np.float32) for _ in range(2))
     inputs = {"s": s, "p": p, "greedy": greedy, "random_a": random_a, "a_true": a_true}
-    out = run(model.collect(stub_networks(), d, {k: tf.constant(v) for k, v in inputs.items()},
-                            WEIGHTS, frame_terms, "nonsaturating"))
+    out = run(rl.collect(stub_networks(), d, {k: tf.constant(v) for k, v in inputs.items()},
+                         hparams(frame_terms)))
 
     last = s[np.arange(B), p - 1]                                     # frame p of each state
     a1 = P_SCALE[d] * last                                            # P_d(s)
@@ -143,14 +228,14 @@ def test_collect_takes_the_greedy_or_random_action_and_rewards_exp_minus_its_los
 @pytest.mark.parametrize("d", ["X", "Y"])
 def test_ddpg_critic_regresses_to_the_target_networks_best_candidate_and_actor_maximizes_Q(
         graph, rng, d):
-    other, gamma, B = model.OTHER[d], 0.9, 3
+    other, gamma, B = rl.OTHER[d], 0.9, 3
     target_g = {"X": (0.3, -0.1), "Y": (0.6, 0.0)}          # μ' differs from μ
     target_p = {"X": 0.5, "Y": 0.4}
     s = rng.uniform(-1, 1, (B, T, H, W, 3)).astype(np.float32)
     p = np.array([1, 2, 3], np.int32)                          # the last: s ⧺ a is terminal
     a = rng.uniform(-1, 1, (B, H, W, 3)).astype(np.float32)
     r = np.array([0.2, 0.5, 0.7], np.float32)
-    out = run(model.ddpg_losses(
+    out = run(rl.ddpg_losses(
         stub_networks(), stub_networks(target_g, target_p, q_bias=1.0), d, tf.constant(s),
         tf.constant(p), tf.constant(a), tf.constant(r), gamma))
 
@@ -172,6 +257,6 @@ def test_ddpg_critic_regresses_to_the_target_networks_best_candidate_and_actor_m
 def test_temporal_negatives_replay_real_frames_out_of_order(graph):
     """First half forward and back; last half backward and forward."""
     y = tf.constant(np.arange(8, dtype=np.float32)[None, :, None])      # frame t holds t
-    first, last = run(model.temporal_negatives(y))
+    first, last = run(objectives.temporal_negatives(y))
     assert first[0, :, 0].tolist() == [0, 1, 2, 3, 2, 1, 0, 1]      # all from frames 0..3
     assert last[0, :, 0].tolist() == [7, 6, 5, 4, 5, 6, 7, 6]       # all from frames 4..7

@@ -39,9 +39,9 @@ def _values(sess, variables):
 def test_algorithm_1_iterations_update_G_P_D_Q_and_move_targets_by_tau(tmp_path):
     """Each iteration trains Q_d, D and the policy μ (through the actor), moves
     the targets by tau and the generators' weight average with the policy."""
-    args = parse_args(["--mode", "train", "--tau", "0.25", "--sigma1", "0"]
-                      + _args(tmp_path, "--recompute", "on"))
-    args.pretrain_epochs = 0      # Algorithm 1 from step 0, as after pre-training
+    # Algorithm 1 from step 0, as after pre-training.
+    args = parse_args(["--mode", "train", "--tau", "0.25", "--sigma1", "0", "--pretrain_epochs",
+                       "0"] + _args(tmp_path, "--recompute", "on"))
     sampler = data.Sampler(data.ensure_dataset(args), seed=0)
     trainer = Trainer(args, "rl", sampler, Interrupt())
     sess = trainer.sess
@@ -73,14 +73,15 @@ def test_algorithm_1_iterations_update_G_P_D_Q_and_move_targets_by_tau(tmp_path)
     averages = _values(sess, shadows)
     # Domain X: Q_X, D and the whole policy; μ' and Q_X' follow.
     metrics, changed, moved = iteration("X", 0)
-    assert len(trainer.buffer) == args.batch_size and metrics["replayed"] == 0
+    assert len(trainer.algorithm1.buffer) == args.batch_size and metrics["replayed"] == 0
     assert changed == {"G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_X"}
     assert moved == {"target_G_X", "target_G_Y", "target_P_X", "target_P_Y", "target_Q_X"}
     after = _values(sess, shadows)
     assert {n.split("/")[1] for n in after if n != "average/count"
             and not np.array_equal(after[n], averages[n])} == {"G_X", "G_Y"}
     # Domain Y (a Z video): Q_Y, D and the policy again.
-    trainer.args.sigma1 = 1.0     # σ1 = 1 draws every tuple from B when it can
+    algorithm1 = trainer.algorithm1    # σ1 = 1 draws every tuple from B when it can
+    algorithm1.hp = algorithm1.hp._replace(sigma1=1.0)
     metrics, changed, moved = iteration("Z", 1)
     assert metrics["replayed"] == 0                      # no Y-domain tuple yet in B
     assert changed == {"G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_Y"}
