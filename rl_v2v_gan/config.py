@@ -435,8 +435,8 @@ HParams.__doc__ = """What the training graph (`model.TrainGraph`) and
 Algorithm 1's loop (`rl.Algorithm1`) read: the architecture (`spec`), the
 losses' forms and weights (`weights`: the lambdas of eq. 10 by name), the
 optimizer's schedule over `total_steps`, DDPG's gamma and tau, Algorithm 1's
-σ1, σ2 and replay-buffer size. On/off flags are bools; `weights` is read-only. Build it with `hparams(args)`; change
-it with `_replace`."""
+σ1, σ2 and replay-buffer size. On/off flags are bools; `weights` is
+read-only. Build it with `hparams(args)`; change it with `_replace`."""
 
 
 def hparams(args):

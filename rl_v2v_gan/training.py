@@ -108,7 +108,7 @@ class Trainer(object):
             self.graph.finalize()
         self.step = int(self.sess.run(self.g.global_step))
         if phase == "rl":
-            self.algorithm1 = Algorithm1(self.g, sampler, hparams(args), self._run)
+            self.algorithm1 = Algorithm1(self.g, sampler, self.g.hp, self._run)
 
     def _restore_or_init(self):
         all_vars = tf.global_variables()
