@@ -127,9 +127,10 @@ def build_parser():
       help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips whose "
       "first (last) half is played forward and back are fake: the look of one half at the "
       "other half's times")
-    a("--d_norm", choices=("batch", "none"), default="none",
+    a("--d_norm", choices=("batch", "none", "spectral"), default="none",
       help="normalization inside D_X, D_Y: 'none' (no statistics shared between the real and "
-      "generated clips D judges), or 'batch', the paper's sequence-wise batch norm")
+      "generated clips D judges), 'spectral' (every kernel divided by its largest singular "
+      "value, Miyato et al. 2018), or 'batch', the paper's sequence-wise batch norm")
     a("--recycle_frames", choices=("next", "all"), default="all",
       help="frames of the translated-back clip in L_rc, eq. (5)-(6): 'all', frames 1..t+1 "
       "(1..t are cycle-consistency terms); 'next', frame t+1 only (the paper)")

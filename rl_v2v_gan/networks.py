@@ -97,10 +97,11 @@ class Network(object):
     """
 
     def __init__(self, name, kind, filters, l2, outputs=1, per_frame=False, recompute=None,
-                 normalize=True, output_filters=3):
+                 normalize=True, spectral=False, output_filters=3):
         self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
         self.outputs = outputs
         self.normalize, self.output_filters = normalize, output_filters
+        self.getter = _spectral_getter if spectral else None
         self.regularizer = (lambda w: l2 * tf.nn.l2_loss(w)) if l2 else None
         self.recompute = recompute
 
@@ -108,7 +109,8 @@ class Network(object):
         """The network on `clip` (critics: the action already appended)."""
         ctx = blocks.CallContext(is_training, ops.time_mask(lengths, clip.shape[1]), update_stats,
                            self.regularizer, self.normalize, carry)
-        with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True):
+        with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True,
+                               custom_getter=self.getter):
             if self.kind == "auto_encoder":
                 return auto_encoder(clip, self.filters, ctx, self.outputs, self.output_filters)
             logits = classifier(clip, self.filters, ctx, lengths, self.outputs, steps)
@@ -157,6 +159,13 @@ class Network(object):
                         or [tf.constant(0.0)])
 
 
+def _spectral_getter(getter, name, *args, **kwargs):
+    """Every kernel of the network spectrally normalized where it is read
+    (`--d_norm spectral`); biases and the stored variables unchanged."""
+    variable = getter(name, *args, **kwargs)
+    return ops.spectral_normalized(variable) if name.endswith("/kernel") else variable
+
+
 Networks = collections.namedtuple("Networks", SYMBOLS)
 
 KIND = {"G": "auto_encoder", "P": "auto_encoder", "D": "discriminator", "Q": "critic"}
@@ -177,6 +186,8 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
     docs/investigation.md; "batch": the paper's): with batch norm, D's output
     on a batch of real and generated clips is nearly blind to a change that
     moves all generated clips together, and the generators learn little.
+    `d_norm="spectral"`: no batch norm, every kernel of D_X, D_Y divided by
+    its largest singular value (`ops.spectral_normalized`).
     `output_filters`: see `auto_encoder` (G and P; 8 as `--output_filters`,
     Table 1: 3).
     """
@@ -185,6 +196,7 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
     return Networks(*[
         Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2, OUTPUTS[s],
                 per_frame=(model == "frame" and s[0] == "G"), recompute=recompute,
-                normalize=(d_norm == "batch" or s[0] != "D"), output_filters=output_filters)
+                normalize=(d_norm == "batch" or s[0] != "D"),
+                spectral=(d_norm == "spectral" and s[0] == "D"), output_filters=output_filters)
         if s in symbols else None
         for s in SYMBOLS])
