@@ -223,13 +223,15 @@ def check_numbers(args):
 
 def resolve_auto(args):
     """`--recompute auto` and `--grappler auto` => "on" or "off" by the step's
-    size (`RECOMPUTE_FROM`, `GRAPPLER_FROM`)."""
+    size (`RECOMPUTE_FROM`, `GRAPPLER_FROM`): `{flag: resolved value}`."""
     T, H, W, _ = args.input_shape
+    resolved = {}
     if args.recompute == "auto":
         elements = args.batch_size * T * H * W * args.filters[0]
-        args.recompute = "on" if elements >= RECOMPUTE_FROM else "off"
+        resolved["recompute"] = "on" if elements >= RECOMPUTE_FROM else "off"
     if args.grappler == "auto":
-        args.grappler = "on" if H * W >= GRAPPLER_FROM else "off"
+        resolved["grappler"] = "on" if H * W >= GRAPPLER_FROM else "off"
+    return resolved
 
 
 def default_rl_epochs(epochs):
@@ -238,8 +240,25 @@ def default_rl_epochs(epochs):
     return max(epochs // 4, 1 if epochs >= 2 else 0)
 
 
-def validate(args):
-    """Check flag values and resolve derived ones (epoch split, lambdas)."""
+class Flags(argparse.Namespace):
+    """The validated flags, read-only: every layer (training loop, Algorithm 1,
+    evaluation, monitor) reads this one object, and `config.HParams` is the
+    graph's view of it. `replace(**changes)` gives a changed copy."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("the flags are read-only: use .replace(%s=...)" % name)
+
+    def replace(self, **changes):
+        return Flags(**dict(vars(self), **changes))
+
+
+def validate(args, **runtime):
+    """Check flag values and resolve derived ones (the epoch split, `auto`
+    switches) => a new `Flags` with `runtime` attributes added (`args` is
+    not changed)."""
     T, H, W, C = args.input_shape
     if T < 2:
         raise UserError("--input_shape: T must be at least 2 (predictors need a next frame)")
@@ -255,24 +274,23 @@ def validate(args):
         raise UserError("--bounce_negatives on needs --frame_terms prefix (a frame judged alone "
                         "has no place in time)")
     check_numbers(args)
-    if args.rl_epochs is None:
-        args.pretrain_epochs = (args.epochs - default_rl_epochs(args.epochs)
-                                if args.pretrain_epochs is None
-                                else min(args.pretrain_epochs, args.epochs))
-        args.rl_epochs = args.epochs - args.pretrain_epochs
-    elif args.pretrain_epochs is None:
-        args.pretrain_epochs = args.epochs - args.rl_epochs
-    if min(args.pretrain_epochs, args.rl_epochs) < 0 or \
-            args.pretrain_epochs + args.rl_epochs != args.epochs:
+    pretrain_epochs, rl_epochs = args.pretrain_epochs, args.rl_epochs
+    if rl_epochs is None:
+        pretrain_epochs = (args.epochs - default_rl_epochs(args.epochs) if pretrain_epochs is None
+                           else min(pretrain_epochs, args.epochs))
+        rl_epochs = args.epochs - pretrain_epochs
+    elif pretrain_epochs is None:
+        pretrain_epochs = args.epochs - rl_epochs
+    if min(pretrain_epochs, rl_epochs) < 0 or pretrain_epochs + rl_epochs != args.epochs:
         raise UserError("--pretrain_epochs (%d) + --rl_epochs (%d) must equal --epochs (%d)"
-                        % (args.pretrain_epochs, args.rl_epochs, args.epochs))
-    if args.model == "frame" and args.rl_epochs:
+                        % (pretrain_epochs, rl_epochs, args.epochs))
+    if args.model == "frame" and rl_epochs:
         raise UserError("--model frame is the frame-based baseline: use --rl_epochs 0")
     if args.batch_size % args.num_gpus:
         raise UserError("--batch_size (%d) must be divisible by --num_gpus (%d)"
                         % (args.batch_size, args.num_gpus))
-    resolve_auto(args)
-    return args
+    return Flags(**dict(vars(args), pretrain_epochs=pretrain_epochs, rl_epochs=rl_epochs,
+                        **resolve_auto(args), **runtime))
 
 
 def parse_args(argv=None, started=None):
@@ -284,10 +302,8 @@ def parse_args(argv=None, started=None):
     chosen = layers.parse_known_args(argv)[0]
     defaults = dict(PRESETS.get(chosen.preset, {}), **RECIPES.get(chosen.recipe, {}))
     parser.set_defaults(**defaults)
-    args = parser.parse_args(argv)
-    args.explicit = explicit_flags(argv)
-    args.started = time.time() if started is None else started
-    return validate(args)
+    return validate(parser.parse_args(argv), explicit=explicit_flags(argv),
+                    started=time.time() if started is None else started)
 
 
 def explicit_flags(argv):
@@ -416,11 +432,8 @@ def model_spec(values):
 
 def with_architecture(args, spec):
     """A copy of the flags with the architecture of `spec` (e.g. a checkpoint's)."""
-    copy = argparse.Namespace(**vars(args))
-    copy.input_shape, copy.filters = list(spec.input_shape), list(spec.filters)
-    copy.model = spec.model
-    copy.output_filters = spec.output_filters
-    return copy
+    return args.replace(input_shape=list(spec.input_shape), filters=list(spec.filters),
+                        model=spec.model, output_filters=spec.output_filters)
 
 
 # The weights of eq. (10) by the paper's names, from the flags: one recurrent

@@ -257,3 +257,19 @@ def test_a_replay_buffer_larger_than_memory_is_refused_before_any_file(tmp_path)
                                         r"16x64x64x3 clips needs \d+\.\d GB, more than"):
         training.train(args)
     assert os.listdir(str(tmp_path)) == []
+
+
+def test_flags_are_read_only_and_validate_returns_a_new_object():
+    """parse_args gives one read-only `Flags`; `replace` makes a changed copy;
+    `validate` resolves the epoch split and the `auto` switches into a new
+    object and leaves its input as it was."""
+    raw = config.build_parser().parse_args(["--mode", "train", "--epochs", "8"])
+    flags = config.validate(raw, started=0.0)
+    assert (raw.pretrain_epochs, raw.rl_epochs, raw.recompute) == (None, None, "auto")
+    assert (flags.pretrain_epochs, flags.rl_epochs) == (6, 2)
+    assert flags.recompute in ("on", "off") and flags.started == 0.0
+    with pytest.raises(AttributeError):
+        flags.sigma1 = 1.0
+    changed = flags.replace(sigma1=1.0)
+    assert (changed.sigma1, flags.sigma1) == (1.0, 0.8)
+    assert isinstance(parse(), config.Flags)
