@@ -12,11 +12,10 @@ import shutil
 import signal
 import time
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
-from . import checkpoints, data, distributed, monitor, parallel, tf_compat
+from . import checkpoints, data, distributed, monitor, parallel, tf_compat, video_io
 from .config import hparams, load_config, save_config, saved_architecture
 from .errors import UserError
 from .files import LOCK_FILE, locked
@@ -238,19 +237,18 @@ class Trainer(object):
         return row
 
     def log_preview(self):
-        """A few X -> Y translated clips as TensorBoard images (source over result)."""
+        """A few X -> Y translated clips as TensorBoard images (source over
+        result, `video_io.strip` as in eval/ and the eval samples)."""
         if self.writer is None:
             return
         clips = self.sampler.clips("X", 2)
         out = self.sess.run(self.g.preview, {self.g.preview_input: clips})
         values = []
         for j in range(len(clips)):
-            strip = np.concatenate([np.concatenate(list(c[j]), axis=1) for c in (clips, out)], 0)
-            image = data.to_uint8(strip)
-            ok, png = cv2.imencode(".png", image[..., ::-1])
+            image = video_io.strip(data.to_uint8(clips[j]), data.to_uint8(out[j]))
             values.append(tf.Summary.Value(tag="samples/x_to_y_%d" % j, image=tf.Summary.Image(
                 height=image.shape[0], width=image.shape[1], colorspace=3,
-                encoded_image_string=png.tobytes())))
+                encoded_image_string=video_io.encode_png(image))))
         self.writer.add_summary(tf.Summary(value=values), self.step)
 
     def save(self):

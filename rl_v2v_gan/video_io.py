@@ -402,9 +402,14 @@ def write_gif(path, frames, fps):
                        duration=int(round(1000.0 / fps)), loop=0)
 
 
-def write_image(path, image):
-    """Write a uint8 RGB image `[H, W, 3]` as PNG, atomically."""
+def encode_png(image, name="image"):
+    """A uint8 RGB image `[H, W, 3]` => the bytes of a PNG file."""
     ok, data = cv2.imencode(".png", np.ascontiguousarray(image[:, :, ::-1]))  # RGB => BGR
     if not ok:
-        raise UserError("cannot encode %s as PNG" % path)
-    atomic_write(path, data.tobytes(), "wb")
+        raise UserError("cannot encode %s as PNG" % name)
+    return data.tobytes()
+
+
+def write_image(path, image):
+    """Write a uint8 RGB image `[H, W, 3]` as PNG, atomically."""
+    atomic_write(path, encode_png(image, path), "wb")

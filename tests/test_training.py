@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from rl_v2v_gan import checkpoints, data, monitor
+from rl_v2v_gan import checkpoints, data, monitor, video_io
 from rl_v2v_gan.config import load_config, parse_args, save_config
 from rl_v2v_gan.errors import UserError
 from rl_v2v_gan.networks import build_networks
@@ -121,7 +121,14 @@ def test_prepare_train_resume_end_to_end(tmp_path):
     for row in rows:
         assert 0.0 <= row["background_accuracy"] <= 1.0 and row["psnr"] > 0.0
     assert "epoch 2/2 rl" in out.stdout and "Traceback" not in out.stderr
-    assert os.listdir(os.path.join(ckpt, "logs"))
+    previews = [v.image for f in os.listdir(os.path.join(ckpt, "logs"))
+                for e in tf.train.summary_iterator(os.path.join(ckpt, "logs", f))
+                for v in e.summary.value if v.tag == "samples/x_to_y_0"]
+    assert previews, "no X -> Y preview in the TensorBoard log"
+    image = tf.image.decode_png(previews[-1].encoded_image_string)     # source over result
+    with tf.Session(graph=image.graph) as sess:
+        assert sess.run(image).shape == (2 * 32 + video_io.SEPARATOR,
+                                         4 * 32 + 3 * video_io.SEPARATOR, 3)
     mtimes = {f: os.path.getmtime(os.path.join(ckpt, f)) for f in os.listdir(ckpt)}
     out = _main(*train)                                # identical command: resumes, not restarts
     assert out.returncode == 0, out.stderr
