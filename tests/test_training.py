@@ -308,3 +308,43 @@ def test_train_into_a_dir_of_another_architecture_is_a_clear_error(tmp_path):
     assert out.returncode == 2
     assert "--filters" in out.stderr and "another --checkpoint_dir" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.heavy
+def test_pretrain_step_moves_g_p_down_eq_10_and_d_down_its_own_loss(graph, rng):
+    """One pre-training step from fresh Adam state moves every weight by
+    -lr * sign(gradient) (Adam's first step), the gradient being that of eq.
+    (10) plus L2 for G_X, G_Y, P_X, P_Y and that of D's loss plus L2 for D_X,
+    D_Y, computed here by autodiff on the same batch: swapped variable groups,
+    a leaked or missing stop_gradient, or a wrong loss for a group fails."""
+    from rl_v2v_gan import model, objectives
+    from rl_v2v_gan.config import hparams
+    from rl_v2v_gan.networks import DISCRIMINATORS, POLICY
+    args = parse_args(["--mode", "train", "--input_shape", "4", "8", "8", "3", "--batch_size",
+                       "2", "--filters", "2", "2", "2", "--recompute", "off", "--average_decay",
+                       "0", "--learning_rate", "1e-3"])
+    g = model.TrainGraph(hparams(args), "pretrain")
+    inputs = g.pretrain.inputs
+    losses = objectives.pretrain_losses(g.nets, inputs, g.hp)
+    groups = {"G": (losses["G_loss"] + model.l2(g.nets, POLICY), g.model_variables(POLICY)),
+              "D": (losses["D_loss"] + model.l2(g.nets, DISCRIMINATORS),
+                    g.model_variables(DISCRIMINATORS))}
+    clip = lambda n: rng.uniform(-1, 1, (n, 4, 8, 8, 3))
+    feed = {inputs["x"]: clip(2), inputs["y"]: clip(2), inputs["z"]: clip(2),
+            inputs["z_hat"]: rng.uniform(-1, 1, (3, 8, 8, 3)),
+            inputs["t_x"]: [1, 3], inputs["t_yz"]: [2, 1, 3, 2]}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        checked, trainable = 0, set(tf.trainable_variables())
+        for key, (loss, variables) in groups.items():
+            variables = [v for v in variables if v in trainable]
+            groups[key] = variables, sess.run(tf.gradients(loss, variables), feed), \
+                sess.run(variables)
+        sess.run(g.pretrain.op, feed)
+        for key, (variables, grads, before) in groups.items():
+            for v, grad, old in zip(variables, grads, before):
+                moved, sure = sess.run(v) - old, np.abs(grad) > 1e-4
+                np.testing.assert_allclose(moved[sure], -1e-3 * np.sign(grad[sure]), rtol=0.02,
+                                           err_msg="%s (%s)" % (v.op.name, key))
+                checked += sure.sum()
+    assert checked > 500
