@@ -241,9 +241,9 @@ def default_rl_epochs(epochs):
 
 
 class Flags(argparse.Namespace):
-    """The validated flags, read-only: every layer (training loop, Algorithm 1,
-    evaluation, monitor) reads this one object, and `config.HParams` is the
-    graph's view of it. `replace(**changes)` gives a changed copy."""
+    """The validated flags, read-only: the training loop, evaluation and the
+    monitor read this object; the graph and Algorithm 1 read `HParams`, a view
+    of it (`hparams`). `replace(**changes)` gives a changed copy."""
 
     def __init__(self, **values):
         self.__dict__.update(values)
