@@ -98,10 +98,11 @@ def build_parser():
     a("--seed", type=int, default=0)
     # Training (Algorithm 1 and eq. 10).
     a("--learning_rate", type=float, default=5e-4, help="Adam's rate (paper: 1e-4)")
-    a("--lr_decay", choices=("none", "linear"), default="linear",
+    a("--lr_decay", choices=("none", "linear", "cosine"), default="linear",
       help="'linear': the learning rate stays constant for the first half of all steps "
       "(--epochs x --steps_per_epoch) and falls linearly to 0 over the second (CycleGAN's "
-      "schedule); 'none': constant (the paper)")
+      "schedule); 'cosine': falls from the first step as (1 + cos(pi * step / steps)) / 2; "
+      "'none': constant (the paper)")
     a("--actor_lr_scale", type=float, default=0.1,
       help="Algorithm 1: the actor's learning rate (the policy networks' DDPG update) as a "
       "multiple of --learning_rate: DDPG (Lillicrap et al. 2016) trains its actor 10x slower "

@@ -10,6 +10,8 @@ Placeholders take float32 clips in [-1, 1], `[batch, T, H, W, 3]`, with
 import collections
 import contextlib
 
+import numpy as np
+
 from . import objectives, parallel, rl
 from .average import AVERAGED, Average
 from .networks import CRITICS, DISCRIMINATORS, POLICY, build_networks
@@ -30,15 +32,18 @@ def l2(nets, symbols):
 
 
 def learning_rate(hp, step, optimizer="G"):
-    """`--learning_rate`, or with `--lr_decay linear` (choice) constant for the
-    first half of the run's `hp.total_steps` (epochs x steps_per_epoch) and
-    linearly down to 0 at the last; `--actor_lr_scale` times that for the
-    DDPG actor's `optimizer` "mu"."""
+    """`--learning_rate`, scaled by `--lr_decay` (choice) over the run's
+    `hp.total_steps` (epochs x steps_per_epoch): "linear" holds it for the
+    first half and falls linearly to 0 at the last step; "cosine" falls as
+    (1 + cos(pi * step / total)) / 2 from the first step (Loshchilov & Hutter
+    2017). `--actor_lr_scale` times that for the DDPG actor's `optimizer` "mu"."""
     rate = hp.learning_rate * (hp.actor_lr_scale if optimizer == "mu" else 1.0)
     if hp.lr_decay == "none":
         return tf.constant(rate)
-    remaining = 1.0 - tf.cast(step, tf.float32) / float(hp.total_steps)
-    return rate * tf.clip_by_value(2.0 * remaining, 0.0, 1.0)
+    done = tf.clip_by_value(tf.cast(step, tf.float32) / float(hp.total_steps), 0.0, 1.0)
+    if hp.lr_decay == "cosine":
+        return rate * 0.5 * (1.0 + tf.cos(np.pi * done))
+    return rate * tf.clip_by_value(2.0 * (1.0 - done), 0.0, 1.0)
 
 
 PHASES = ("pretrain", "rl")

@@ -125,6 +125,20 @@ def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
     assert values == pytest.approx([1e-3, 1e-3, 5e-4, 0.0, 0.0])
 
 
+def test_cosine_lr_decay_falls_from_the_first_step_to_zero():
+    from rl_v2v_gan.model import learning_rate
+    from rl_v2v_gan.tf_compat import tf
+    hp = config.hparams(parse("--epochs", "4", "--steps_per_epoch", "25",
+                              "--learning_rate", "0.001", "--lr_decay", "cosine"))
+    with tf.Graph().as_default():
+        step = tf.placeholder(tf.int64, [])
+        lr = learning_rate(hp, step)
+        with tf.Session() as sess:
+            values = [sess.run(lr, {step: s}) for s in (0, 25, 50, 75, 100, 120)]
+    expected = [1e-3, 1e-3 * (1 + 2 ** -0.5) / 2, 5e-4, 1e-3 * (1 - 2 ** -0.5) / 2, 0.0, 0.0]
+    assert values == pytest.approx(expected, abs=1e-9)
+
+
 def test_actor_lr_scale_multiplies_only_the_actors_rate():
     from rl_v2v_gan.model import learning_rate
     from rl_v2v_gan.tf_compat import tf
