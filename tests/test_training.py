@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from rl_v2v_gan import checkpoints, data, monitor, video_io
+from rl_v2v_gan import checkpoints, data, evaluation, monitor, video_io
 from rl_v2v_gan.config import load_config, parse_args, save_config
 from rl_v2v_gan.errors import UserError
 from rl_v2v_gan.networks import build_networks
@@ -136,6 +136,12 @@ def test_prepare_train_resume_end_to_end(tmp_path):
     assert _steps(ckpt) == [2, 4]
     assert all(os.path.getmtime(os.path.join(ckpt, f)) == t for f, t in mtimes.items()
                if f.endswith((".index", ".data-00000-of-00001")))
+    # The curve's last row is the model a user gets: --mode eval of the final
+    # checkpoint on the same held-out clips gives the same numbers.
+    results = evaluation.evaluate(parse_args(["--mode", "eval", "--eval_batches", "64",
+                                              "--inception_path", "none"] + common))
+    for key in ("psnr", "ssim", "background_accuracy"):
+        assert results[key] == pytest.approx(rows[-1][key], rel=1e-4, abs=1e-4), key
 
 
 def _branch_checkpoint():
