@@ -115,6 +115,9 @@ def build_parser():
       help="Algorithm 1 epochs at the end (default: a quarter of --epochs, at least 1 of 2 or "
       "more; 0 = the no-RL ablation)")
     a("--steps_per_epoch", type=int)
+    a("--max_target_clips", type=int, default=0,
+      help="train on only the first N clips of Y and of Z (the shot count: few-shot "
+      "experiments, docs/few_shot.md); X and the images Z_hat unchanged; 0 = all")
     a("--gamma", type=float, default=0.99, help="discount factor")
     a("--tau", type=float, default=0.001, help="soft target update rate")
     a("--gan_loss", choices=("nonsaturating", "least_squares"), default="least_squares",
@@ -194,7 +197,7 @@ def build_parser():
 POSITIVE = ("learning_rate", "actor_lr_scale", "batch_size", "steps_per_epoch", "buffer_size",
             "max_to_keep", "eval_batches", "num_gpus", "output_filters")
 NON_NEGATIVE = ("lambda_v", "lambda_rr", "lambda_rc", "lambda_id", "l2", "eval_every", "epochs",
-                "seed", "task_index")
+                "max_target_clips", "seed", "task_index")
 UNIT = ("gamma", "tau", "sigma1", "sigma2")    # [0, 1]
 
 

@@ -333,7 +333,8 @@ def _train(args, cluster, target, is_chief):
               % (args.checkpoint_dir, epoch, args.epochs))
         return
     ds = data.ensure_dataset(args)
-    sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0))
+    sampler = data.Sampler(ds, seed=args.seed + (cluster.task_index if cluster else 0),
+                           max_target_clips=args.max_target_clips)
     if epoch:
         print("resuming after epoch %d of %d" % (epoch, args.epochs))
     heldout = None

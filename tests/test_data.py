@@ -342,6 +342,21 @@ def test_sampler_frames_cover_all_domains(tiny):
     assert None not in seen and set(seen) == {"X", "Y", "Z", "Z_hat"}
 
 
+def test_max_target_clips_keeps_only_the_first_clips_of_y_and_z(tiny):
+    sampler = data.Sampler(tiny, seed=0, max_target_clips=1)
+    for d in ("Y", "Z"):
+        first = data.to_float(tiny.clips(d)[:1])
+        assert (sampler.clips(d, 6) == first).all()
+    assert len({c.tobytes() for c in sampler.clips("X", 16)}) > 1     # X unchanged
+    assert [v for v in sampler.videos() if v[0] != "X"] == [("Y", 0), ("Z", 0)]
+    frames = lambda u8: {f.tobytes() for f in data.to_float(u8).reshape(-1, 32, 32, 3)}
+    allowed = (frames(tiny.clips("X")) | frames(tiny.clips("Y")[:1]) | frames(tiny.clips("Z")[:1])
+               | frames(tiny.images()))
+    assert {f.tobytes() for f in sampler.frames(400)} <= allowed     # Algorithm 1's random a
+    with pytest.raises(UserError, match="--max_target_clips 5: .* has only 4 train clips of Y"):
+        data.Sampler(tiny, max_target_clips=5)
+
+
 def test_test_split_sampler(tiny):
     sampler = data.Sampler(tiny, seed=0, split="test")
     assert sampler.clips("X", 2).shape == (2, 4, 32, 32, 3)

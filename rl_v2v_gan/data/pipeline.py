@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import UserError
 
 VIDEO_DOMAINS = ("X", "Y", "Z")
+TARGET_DOMAINS = ("Y", "Z")     # what `--max_target_clips` limits
 
 
 def to_float(u8):
@@ -27,13 +28,20 @@ class Sampler(object):
 
     Algorithm 1 draws its states (video prefixes), its exploratory actions
     (a random real frame of X ∪ Y ∪ Z ∪ Ẑ) and the discriminator batches B̂
-    from here. Same seed, same sequence of batches.
+    from here. Same seed, same sequence of batches. `max_target_clips` N > 0
+    (`--max_target_clips`, the few-shot setting): only the first N clips of
+    Y and of Z exist for the sampler, in every draw; X and Ẑ are unchanged.
     """
 
-    def __init__(self, dataset, seed=0, split="train"):
+    def __init__(self, dataset, seed=0, split="train", max_target_clips=0):
         self.dataset, self.split = dataset, split
         self.rng = np.random.RandomState(seed % 2 ** 32)
         self._clips = {d: dataset.clips(d, split) for d in VIDEO_DOMAINS}
+        for d in TARGET_DOMAINS if max_target_clips else ():
+            if len(self._clips[d]) < max_target_clips:
+                raise UserError("--max_target_clips %d: %s has only %d %s clips of %s"
+                                % (max_target_clips, dataset.root, len(self._clips[d]), split, d))
+            self._clips[d] = self._clips[d][:max_target_clips]
         self._images = dataset.images(split)
         _, H, W, C = dataset.shape
         # X ∪ Y ∪ Z ∪ Ẑ as frame arrays (views of the memory maps), for `frames`.
