@@ -187,10 +187,10 @@ def measure_flops_only(spec):
     """FLOPs of a configuration without running it: the same step built with
     its graph functions (ConvLSTM recurrences, masked batch norms) in place
     (an `ops.InlinedGraph`), whose ops the profiler does not see in calls."""
-    from rl_v2v_gan import config, model, ops
+    from rl_v2v_gan import model, ops
     graph = ops.InlinedGraph()
     with graph.as_default():
-        g = model.TrainGraph(config.hparams(train_args(spec)), spec["phase"], static_batch=True)
+        g = model.TrainGraph(train_args(spec), spec["phase"], static_batch=True)
     return flops_of_phase(graph, g, spec["phase"])
 
 

@@ -34,7 +34,7 @@ def main():
     with graph.as_default():
         tf.set_random_seed(0)
         started = time.time()
-        step = TrainGraph(config.hparams(args), "pretrain").pretrain
+        step = TrainGraph(args, "pretrain").pretrain
         build = time.time() - started
         init = tf.global_variables_initializer()
     graph.finalize()

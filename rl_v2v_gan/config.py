@@ -245,9 +245,11 @@ def default_rl_epochs(epochs):
 
 
 class Flags(argparse.Namespace):
-    """The validated flags, read-only: the training loop, evaluation and the
-    monitor read this object; the graph and Algorithm 1 read `HParams`, a view
-    of it (`hparams`). `replace(**changes)` gives a changed copy."""
+    """The validated flags, read-only: the one configuration object every
+    layer reads (the training graph, Algorithm 1, the loop, evaluation, the
+    monitor). Derived views: `spec` (the architecture, `ModelSpec`),
+    `weights` (eq. 10's λs by the paper's names, read-only) and
+    `total_steps`. `replace(**changes)` gives a changed copy."""
 
     def __init__(self, **values):
         self.__dict__.update(values)
@@ -257,6 +259,18 @@ class Flags(argparse.Namespace):
 
     def replace(self, **changes):
         return Flags(**dict(vars(self), **changes))
+
+    @property
+    def spec(self):
+        return model_spec(self)
+
+    @property
+    def weights(self):
+        return types.MappingProxyType({k: getattr(self, f) for k, f in LAMBDAS.items()})
+
+    @property
+    def total_steps(self):
+        return self.epochs * self.steps_per_epoch
 
 
 def validate(args, **runtime):
@@ -445,28 +459,3 @@ def with_architecture(args, spec):
 LAMBDAS = {"lambda_rx": "lambda_rr", "lambda_ry": "lambda_rr", "lambda_rcx": "lambda_rc",
            "lambda_rcy": "lambda_rc", "lambda_v": "lambda_v", "lambda_id": "lambda_id"}
 
-HParams = collections.namedtuple(
-    "HParams", "spec l2 d_norm recompute batch_size learning_rate actor_lr_scale "
-    "lr_decay total_steps gan_loss frame_terms bounce_negatives recycle_frames weights gamma tau "
-    "average_decay sigma1 sigma2 buffer_size")
-HParams.__doc__ = """What the training graph (`model.TrainGraph`) and
-Algorithm 1's loop (`rl.Algorithm1`) read: the architecture (`spec`), the
-losses' forms and weights (`weights`: the lambdas of eq. 10 by name), the
-optimizer's schedule over `total_steps`, DDPG's gamma and tau, Algorithm 1's
-σ1, σ2 and replay-buffer size. On/off flags are bools; `weights` is
-read-only. Build it with `hparams(args)`; change it with `_replace`."""
-
-
-def hparams(args):
-    """The `HParams` of validated flags."""
-    return HParams(
-        spec=model_spec(args), l2=args.l2, d_norm=args.d_norm, recompute=args.recompute == "on",
-        batch_size=args.batch_size, learning_rate=args.learning_rate,
-        actor_lr_scale=args.actor_lr_scale, lr_decay=args.lr_decay,
-        total_steps=args.epochs * args.steps_per_epoch, gan_loss=args.gan_loss,
-        frame_terms=args.frame_terms, bounce_negatives=args.bounce_negatives == "on",
-        recycle_frames=args.recycle_frames,
-        weights=types.MappingProxyType({k: getattr(args, f) for k, f in LAMBDAS.items()}),
-        gamma=args.gamma,
-        tau=args.tau, average_decay=args.average_decay, sigma1=args.sigma1, sigma2=args.sigma2,
-        buffer_size=args.buffer_size)

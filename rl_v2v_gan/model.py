@@ -31,17 +31,17 @@ def l2(nets, symbols):
     return tf.add_n([getattr(nets, s).regularization_loss() for s in symbols])
 
 
-def learning_rate(hp, step, optimizer="G"):
+def learning_rate(args, step, optimizer="G"):
     """`--learning_rate`, scaled by `--lr_decay` (choice) over the run's
-    `hp.total_steps` (epochs x steps_per_epoch): "linear" holds it for the
+    `args.total_steps` (epochs x steps_per_epoch): "linear" holds it for the
     first half and falls linearly to 0 at the last step; "cosine" falls as
     (1 + cos(pi * step / total)) / 2 from the first step (Loshchilov & Hutter
     2017). `--actor_lr_scale` times that for the DDPG actor's `optimizer` "mu"."""
-    rate = hp.learning_rate * (hp.actor_lr_scale if optimizer == "mu" else 1.0)
-    if hp.lr_decay == "none":
+    rate = args.learning_rate * (args.actor_lr_scale if optimizer == "mu" else 1.0)
+    if args.lr_decay == "none":
         return tf.constant(rate)
-    done = tf.clip_by_value(tf.cast(step, tf.float32) / float(hp.total_steps), 0.0, 1.0)
-    if hp.lr_decay == "cosine":
+    done = tf.clip_by_value(tf.cast(step, tf.float32) / float(args.total_steps), 0.0, 1.0)
+    if args.lr_decay == "cosine":
         return rate * 0.5 * (1.0 + tf.cos(np.pi * done))
     return rate * tf.clip_by_value(2.0 * (1.0 - done), 0.0, 1.0)
 
@@ -60,23 +60,23 @@ class TrainGraph(object):
     Both have `global_step`, `advance` (adds 1 to it) and `epoch`.
     """
 
-    def __init__(self, hp, phase, devices=("/cpu:0",), static_batch=False):
+    def __init__(self, args, phase, devices=("/cpu:0",), static_batch=False):
         if phase not in PHASES:
             raise ValueError("phase must be one of %s" % (PHASES,))
-        self.hp, self.phase, self.devices = hp, phase, list(devices)
+        self.args, self.phase, self.devices = args, phase, list(devices)
         self.static_batch = static_batch
-        spec = hp.spec
+        spec = args.spec
         self.T, H, W, C = spec.input_shape
         self.clip_shape, self.frame_shape = [None, self.T, H, W, C], [None, H, W, C]
-        self.recompute = Recompute() if hp.recompute else None
-        self.nets = build_networks(spec.filters, hp.l2, model=spec.model,
-                                   recompute=self.recompute, d_norm=hp.d_norm,
+        self.recompute = Recompute() if args.recompute == "on" else None
+        self.nets = build_networks(spec.filters, args.l2, model=spec.model,
+                                   recompute=self.recompute, d_norm=args.d_norm,
                                    output_filters=spec.output_filters)
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
         self.next_epoch = tf.assign_add(self.epoch, 1)
-        adam = lambda k: FlatAdam(learning_rate(hp, self.global_step, k), beta1=0.5,
+        adam = lambda k: FlatAdam(learning_rate(args, self.global_step, k), beta1=0.5,
                                   name="Adam_" + k)
         self.opt = {k: adam(k) for k in ("G", "D", "Q", "mu")}
         # X -> Y samples of the raw G_Y (`preview_raw`) and of the model eval
@@ -98,9 +98,9 @@ class TrainGraph(object):
         """The generators' weight average (`average.Average`, None when off),
         updated after every step that changes them: the pre-training step and
         the DDPG actor's."""
-        if not self.hp.average_decay:
+        if not self.args.average_decay:
             return None
-        average = Average(self.model_variables(AVERAGED), self.hp.average_decay)
+        average = Average(self.model_variables(AVERAGED), self.args.average_decay)
         if self.phase == "pretrain":
             self.pretrain = self.pretrain._replace(op=average.update([self.pretrain.op]))
         else:
@@ -109,7 +109,7 @@ class TrainGraph(object):
 
     def _rl_steps(self):
         """Algorithm 1's session calls and the target networks."""
-        hp, spec = self.hp, self.hp.spec
+        args, spec = self.args, self.args.spec
         self.targets = build_networks(spec.filters, prefix="target_", symbols=POLICY + CRITICS,
                                       model=spec.model, output_filters=spec.output_filters)
         self.collect = {d: self._collect_step(d) for d in DOMAINS}
@@ -117,7 +117,7 @@ class TrainGraph(object):
         self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}
         self.target_variables, self.target_sources = self._target_pairs()
         self.init_targets = update_target(self.target_variables, self.target_sources, 1.0)
-        self.soft_update = update_target(self.target_variables, self.target_sources, hp.tau)
+        self.soft_update = update_target(self.target_variables, self.target_sources, args.tau)
 
     def model_variables(self, symbols):
         """The weights and batch-norm statistics of the networks `symbols`
@@ -129,7 +129,7 @@ class TrainGraph(object):
         """Placeholders by kind; with `static_batch` (the profiler's FLOP counts
         need complete shapes) their batch is --batch_size (`t_yz`: twice that)."""
         def batch(name):
-            B = self.hp.batch_size * (2 if name == "t_yz" else 1)
+            B = self.args.batch_size * (2 if name == "t_yz" else 1)
             return B if self.static_batch else None
         kinds = {"clip": (tf.float32, self.clip_shape[1:]),
                  "frame": (tf.float32, self.frame_shape[1:]),
@@ -178,7 +178,7 @@ class TrainGraph(object):
         penalties of the generators, predictors and discriminators (§6.2)
         with the last."""
         n = self.nets
-        *adversarial, recurrent = objectives.pretrain_parts(n, i, self.hp)
+        *adversarial, recurrent = objectives.pretrain_parts(n, i, self.args)
 
         def penalized():
             out = recurrent()
@@ -207,13 +207,13 @@ class TrainGraph(object):
         inputs = self._placeholders(s="clip", p="int", greedy="bool", random_a="frame",
                                     a_true="frame")
         metrics = parallel.towers_any_batch(
-            lambda i: rl.collect(self.nets, d, i, self.hp),
+            lambda i: rl.collect(self.nets, d, i, self.args),
             inputs, self.devices, "collect_" + d)
         return Step(inputs, None, metrics)
 
     def _ddpg_losses(self, d, i):
         n = self.nets
-        out = rl.ddpg_losses(n, self.targets, d, i["s"], i["p"], i["a"], i["r"], self.hp.gamma)
+        out = rl.ddpg_losses(n, self.targets, d, i["s"], i["p"], i["a"], i["r"], self.args.gamma)
         return {"critic_loss": out["critic_td"] + l2(n, ["Q_" + d]), "critic_td": out["critic_td"],
                 "actor_loss": -out["actor_objective"] + l2(n, POLICY), "q": out["q"],
                 "reward": tf.reduce_mean(i["r"])}
@@ -226,7 +226,7 @@ class TrainGraph(object):
         return Step(inputs, tf.group(*ops.values()), metrics)
 
     def _discriminator_losses(self, d, i):
-        frame, video = rl.discriminator_losses(self.nets, d, i, self.hp)
+        frame, video = rl.discriminator_losses(self.nets, d, i, self.args)
         return {"D_loss": frame + video + l2(self.nets, DISCRIMINATORS),
                 "D_frame_loss": frame, "D_video_loss": video}
 

@@ -2,7 +2,7 @@
 and the pieces Algorithm 1 shares with it (how D reads a clip, the
 translated-back clip of the recycle loss).
 
-`pretrain_losses(nets, batch, hp)` is eq. (10) on one batch; the training
+`pretrain_losses(nets, batch, args)` is eq. (10) on one batch; the training
 graph builds it as `pretrain_parts`, three parts differentiated one after the
 other so that only one part's activations are alive at a time:
 
@@ -78,43 +78,43 @@ def judge_together(D, clips, frame_terms, frames_of=None):
             for k, videos in enumerate(_split(D(tf.concat(clips, 0)), clips))]
 
 
-def _part(hp, terms, d_frame=0.0, d_video=0.0):
+def _part(args, terms, d_frame=0.0, d_video=0.0):
     """A part's terms with its `G_loss` (eq. 10) and `D_loss`: D maximizes
     eq. (10), in which the video terms weigh λ_v."""
-    return dict(terms, G_loss=losses.total(terms, hp.weights), D_frame_loss=d_frame,
-                D_video_loss=d_video, D_loss=d_frame + hp.weights["lambda_v"] * d_video)
+    return dict(terms, G_loss=losses.total(terms, args.weights), D_frame_loss=d_frame,
+                D_video_loss=d_video, D_loss=d_frame + args.weights["lambda_v"] * d_video)
 
 
 # (choice) The recycle and identity calls (networks on translated clips, or
 # on clips of their own output domain) do not update batch-norm moving
 # averages: those are for the inputs eval and translate feed.
 
-def y_to_x(nets, batch, hp):
+def y_to_x(nets, batch, args):
     """Eq. (2), (8) and (6) (and G_X's identity term): G_X translates the
     domain-Y inputs Y ∪ Z, D_X judges them against X."""
-    x, yz, form = batch["x"], tf.concat([batch["y"], batch["z"]], 0), hp.gan_loss
+    x, yz, form = batch["x"], tf.concat([batch["y"], batch["z"]], 0), args.gan_loss
     gx_yz = nets.G_X(yz)                                   # [2B, T, H, W, 3] Y, Z -> X
-    (real_f, real_v), (fake_f, fake_v) = judge_together(nets.D_X, [x, gx_yz], hp.frame_terms,
+    (real_f, real_v), (fake_f, fake_v) = judge_together(nets.D_X, [x, gx_yz], args.frame_terms,
                                                         frames_of=(0, 1))
     adv = losses.L_g_X(real_f, fake_f, form=form)
     video = losses.L_vX(real_v, fake_v, form=form)
     back = recycle_clip(nets.G_Y, nets.P_X, gx_yz, batch["t_yz"], update_stats=False)
     terms = {"L_g_X": adv.g_loss, "L_v": video.g_loss,
-             "L_rc_Y": losses.L_rc(yz, batch["t_yz"], back, hp.recycle_frames)}
-    if hp.weights["lambda_id"]:
+             "L_rc_Y": losses.L_rc(yz, batch["t_yz"], back, args.recycle_frames)}
+    if args.weights["lambda_id"]:
         terms["L_id_X"] = losses.L_id(x, nets.G_X(x, update_stats=False))
-    return _part(hp, terms, adv.d_loss, video.d_loss)
+    return _part(args, terms, adv.d_loss, video.d_loss)
 
 
-def x_to_y(nets, batch, hp):
+def x_to_y(nets, batch, args):
     """Eq. (1), (9) and (5) (and G_Y's identity term): G_Y translates X, D_Y
     judges it against Y's frames and videos, Z's videos (D_Y,1) and Z_hat's
     images (the style head); with `bounce_negatives`, real Y clips out of
     time order count as generated for D_Y,0."""
-    x, y, z, form = batch["x"], batch["y"], batch["z"], hp.gan_loss
+    x, y, z, form = batch["x"], batch["y"], batch["z"], args.gan_loss
     gy_x = nets.G_Y(x)                                     # [B, T, H, W, 3] X -> Y
-    negatives = temporal_negatives(y) if hp.bounce_negatives else []
-    judged = judge_together(nets.D_Y, [y, z, gy_x] + negatives, hp.frame_terms,
+    negatives = temporal_negatives(y) if args.bounce_negatives == "on" else []
+    judged = judge_together(nets.D_Y, [y, z, gy_x] + negatives, args.frame_terms,
                             frames_of=(0, 2))              # Z: video terms only
     (real_f, real_v), (_, z_v), (fake_f, fake_v) = judged[:3]
     style = nets.D_Y(batch["z_hat"][:, None])
@@ -127,33 +127,33 @@ def x_to_y(nets, batch, hp):
         d_video += losses.bce(neg_v[:, 0], 0.0, form=form)
     back = recycle_clip(nets.G_X, nets.P_Y, gy_x, batch["t_x"], update_stats=False)
     terms = {"L_g_Y": adv.g_loss, "L_v": video.g_loss,
-             "L_rc_X": losses.L_rc(x, batch["t_x"], back, hp.recycle_frames)}
-    if hp.weights["lambda_id"]:
+             "L_rc_X": losses.L_rc(x, batch["t_x"], back, args.recycle_frames)}
+    if args.weights["lambda_id"]:
         terms["L_id_Y"] = losses.L_id(y, nets.G_Y(y, update_stats=False))  # not Z
-    return _part(hp, terms, d_frame, d_video)
+    return _part(args, terms, d_frame, d_video)
 
 
-def recurrent(nets, batch, hp):
+def recurrent(nets, batch, args):
     """Eq. (3)-(4): the predictors on real clips of their domain (Y ∪ Z for P_Y)."""
     yz = tf.concat([batch["y"], batch["z"]], 0)
-    return _part(hp, {"L_rr_X": losses.L_rr(batch["x"], nets.P_X(batch["x"])),
+    return _part(args, {"L_rr_X": losses.L_rr(batch["x"], nets.P_X(batch["x"])),
                       "L_rr_Y": losses.L_rr(yz, nets.P_Y(yz))})
 
 
 PARTS = (y_to_x, x_to_y, recurrent)
 
 
-def pretrain_parts(nets, batch, hp):
+def pretrain_parts(nets, batch, args):
     """Eq. (10) as callables building its parts (`PARTS`) on `batch`: clips x,
     y, z `[B, T, H, W, 3]`, images z_hat `[N, H, W, 3]`, recycle steps t_x
-    `[B]` and t_yz `[2B]` in 1..T-1; `hp` as `config.HParams`."""
-    return [lambda part=part: part(nets, batch, hp) for part in PARTS]
+    `[B]` and t_yz `[2B]` in 1..T-1; `args`: the `config.Flags`."""
+    return [lambda part=part: part(nets, batch, args) for part in PARTS]
 
 
-def pretrain_losses(nets, batch, hp):
+def pretrain_losses(nets, batch, args):
     """Eq. (10) on one batch: every term by name, `G_loss`, `D_loss` (summed over the parts)."""
     totals = {}
-    for build in pretrain_parts(nets, batch, hp):
+    for build in pretrain_parts(nets, batch, args):
         for key, value in build().items():
             totals[key] = totals[key] + value if key in totals else value
     return totals

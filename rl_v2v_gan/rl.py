@@ -150,7 +150,7 @@ def score_candidates(Q, s, p, a1, a2, **kw):
     return tf.split(q, 2, axis=0)
 
 
-def collect(nets, d, inputs, hp):
+def collect(nets, d, inputs, args):
     """New transitions for states `s` (p frames) of domain d: the candidates,
     the greedy-by-Q (or the given random) action and its reward from
     `losses.transition_loss`; every network in inference mode.
@@ -164,10 +164,10 @@ def collect(nets, d, inputs, hp):
     D = getattr(nets, "D_" + d)
     video, lengths = ops.append_frame(s, p, a)
     video_logits = D(video, lengths=lengths, is_training=False)
-    frame_logits = (video_logits if hp.frame_terms == "prefix"    # a judged after s (`judge`)
+    frame_logits = (video_logits if args.frame_terms == "prefix"    # a judged after s (`judge`)
                     else D(a[:, None], is_training=False))
     loss = losses.transition_loss(d, frame_logits, video_logits, a, a2, inputs["a_true"],
-                                  tf.equal(p + 1, T), hp.weights, hp.gan_loss)
+                                  tf.equal(p + 1, T), args.weights, args.gan_loss)
     return {"action": a, "reward": reward_from_loss(loss), "q1": q1, "q2": q2}
 
 
@@ -195,7 +195,7 @@ def ddpg_losses(nets, targets, d, s, p, a, r, gamma):
             "actor_objective": tf.reduce_mean(q_mu[0] + q_mu[1]), "q": tf.reduce_mean(q)}
 
 
-def discriminator_losses(nets, d, inputs, hp):
+def discriminator_losses(nets, d, inputs, args):
     """D's losses on real clips of domain d and their translations (the last
     line of Algorithm 1), `(frame d_loss, video d_loss)`: the frame terms of
     eq. (1)-(2) on clips with t < T (B̂2), the video terms of eq. (8)-(9) on
@@ -210,13 +210,13 @@ def discriminator_losses(nets, d, inputs, hp):
     `[B]` marks Z clips (d = Y): their real video term is D_Y,1's and they
     give no real frames to D_Y,0; z_hat `[N, H, W, 3]`.
     """
-    clips, t, form = inputs["clips"], inputs["t"], hp.gan_loss
+    clips, t, form = inputs["clips"], inputs["t"], args.gan_loss
     T = clips.shape.as_list()[1]
     frame_mask = tf.sequence_mask(t, T, tf.float32) * tf.cast(t < T, tf.float32)[:, None]
     video_mask = tf.cast(tf.equal(t, T), tf.float32)
     fake = tf.stop_gradient(getattr(nets, "G_" + OTHER[d])(clips, is_training=False))
-    real_frames, real_video = judge(getattr(nets, "D_" + d), clips, hp.frame_terms, t)
-    fake_frames, fake_video = judge(getattr(nets, "D_" + OTHER[d]), fake, hp.frame_terms, t)
+    real_frames, real_video = judge(getattr(nets, "D_" + d), clips, args.frame_terms, t)
+    fake_frames, fake_video = judge(getattr(nets, "D_" + OTHER[d]), fake, args.frame_terms, t)
     style = nets.D_Y(inputs["z_hat"][:, None])
     if d == "X":    # x real for D_X; G_Y(x) generated for D_Y
         frame = (losses.L_g_X(real_frames, mask_real=frame_mask, form=form).d_loss
@@ -254,14 +254,14 @@ class Algorithm1(object):
     """Algorithm 1's inner loop around the graph's calls (`model.TrainGraph`
     phase "rl": `collect[d]`, `ddpg[d]`, `d_update[d]`, `soft_update`).
 
-    g: the graph; sampler: `data.Sampler` of the training clips; hp:
-    `config.HParams` (σ1, σ2, the buffer's size, m = batch size); run:
+    g: the graph; sampler: `data.Sampler` of the training clips; args:
+    the `config.Flags` (σ1, σ2, the buffer's size, m = batch size); run:
     `run(fetches, feed)`, a session call. The buffer starts empty.
     """
 
-    def __init__(self, g, sampler, hp, run):
-        self.g, self.sampler, self.hp, self.run = g, sampler, hp, run
-        self.buffer = ReplayBuffer(hp.buffer_size, hp.spec.input_shape)
+    def __init__(self, g, sampler, args, run):
+        self.g, self.sampler, self.args, self.run = g, sampler, args, run
+        self.buffer = ReplayBuffer(args.buffer_size, args.spec.input_shape)
 
     def new_transitions(self, clip, d, n, rng):
         """n transitions from states of the clip υ (the inner `else`): prefixes,
@@ -270,7 +270,7 @@ class Algorithm1(object):
         states, p, a_true = random_prefixes(clip, n, rng)
         i = self.g.collect[d].inputs
         out = self.run(self.g.collect[d].metrics, {
-            i["s"]: states, i["p"]: p, i["greedy"]: rng.rand(n) < self.hp.sigma2,
+            i["s"]: states, i["p"]: p, i["greedy"]: rng.rand(n) < self.args.sigma2,
             i["random_a"]: self.sampler.frames(n), i["a_true"]: a_true})
         self.buffer.add(to_uint8(states), p, out["action"], out["reward"], to_uint8(a_true), d)
         return dict(states=states, lengths=p, actions=out["action"], rewards=out["reward"])
@@ -282,8 +282,8 @@ class Algorithm1(object):
         discriminator update on m real clips of υ's membership with random t
         (t = T: whole videos) and the soft target update. Returns its metrics."""
         membership, index = video
-        d, m, T = domain_of(membership), self.hp.batch_size, self.hp.spec.input_shape[0]
-        replay = int(np.sum(rng.rand(m) < self.hp.sigma1)) if self.buffer.count(d) else 0
+        d, m, T = domain_of(membership), self.args.batch_size, self.args.spec.input_shape[0]
+        replay = int(np.sum(rng.rand(m) < self.args.sigma1)) if self.buffer.count(d) else 0
         parts = []
         if replay < m:
             parts.append(self.new_transitions(self.sampler.clip_at(membership, index), d,

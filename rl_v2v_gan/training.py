@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import checkpoints, data, distributed, monitor, parallel, tf_compat, video_io
-from .config import hparams, load_config, save_config, saved_architecture
+from .config import load_config, save_config, saved_architecture
 from .errors import UserError
 from .files import LOCK_FILE, locked
 from .model import TrainGraph
@@ -95,7 +95,7 @@ class Trainer(object):
                                        else contextlib.suppress()):
             tf.set_random_seed(args.seed)
             devices = parallel.tower_devices(args.num_gpus, args.device)
-            self.g = TrainGraph(hparams(args), phase, devices, static_batch)
+            self.g = TrainGraph(args, phase, devices, static_batch)
             self.saver = tf.train.Saver(max_to_keep=args.max_to_keep, save_relative_paths=True)
             self.sess = tf.Session(target, config=session_config(args, cluster))
             self.writer = None
@@ -107,7 +107,7 @@ class Trainer(object):
             self.graph.finalize()
         self.step = int(self.sess.run(self.g.global_step))
         if phase == "rl":
-            self.algorithm1 = Algorithm1(self.g, sampler, self.g.hp, self._run)
+            self.algorithm1 = Algorithm1(self.g, sampler, args, self._run)
 
     def _restore_or_init(self):
         all_vars = tf.global_variables()

@@ -54,8 +54,7 @@ def test_recipe_paper_gives_every_literal_value_of_the_paper():
     args = parse("--recipe", "paper")
     for key, value in PAPER.items():
         assert getattr(args, key) == value, key
-    hp = config.hparams(args)
-    assert dict(hp.weights) == {"lambda_rx": 0.1, "lambda_ry": 0.1, "lambda_rcx": 0.1,
+    assert dict(args.weights) == {"lambda_rx": 0.1, "lambda_ry": 0.1, "lambda_rcx": 0.1,
                                 "lambda_rcy": 0.1, "lambda_v": 1.0, "lambda_id": 0.0}
     assert not set(config.RECIPES["paper"]) - set(config.RECIPE_KEYS)
     default = parse()
@@ -117,8 +116,8 @@ def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
                  "--learning_rate", "0.001", "--lr_decay", "linear")
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
-        lr = learning_rate(config.hparams(args), step)
-        constant = learning_rate(config.hparams(parse("--learning_rate", "0.001")), step)
+        lr = learning_rate(args, step)
+        constant = learning_rate(parse("--learning_rate", "0.001"), step)
         with tf.Session() as sess:
             values = [sess.run(lr, {step: s}) for s in (0, 50, 75, 100, 120)]
             assert sess.run(constant, {step: 100}) == pytest.approx(1e-3)
@@ -128,11 +127,11 @@ def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
 def test_cosine_lr_decay_falls_from_the_first_step_to_zero():
     from rl_v2v_gan.model import learning_rate
     from rl_v2v_gan.tf_compat import tf
-    hp = config.hparams(parse("--epochs", "4", "--steps_per_epoch", "25",
-                              "--learning_rate", "0.001", "--lr_decay", "cosine"))
+    args = parse("--epochs", "4", "--steps_per_epoch", "25",
+                 "--learning_rate", "0.001", "--lr_decay", "cosine")
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
-        lr = learning_rate(hp, step)
+        lr = learning_rate(args, step)
         with tf.Session() as sess:
             values = [sess.run(lr, {step: s}) for s in (0, 25, 50, 75, 100, 120)]
     expected = [1e-3, 1e-3 * (1 + 2 ** -0.5) / 2, 5e-4, 1e-3 * (1 - 2 ** -0.5) / 2, 0.0, 0.0]
@@ -142,11 +141,11 @@ def test_cosine_lr_decay_falls_from_the_first_step_to_zero():
 def test_actor_lr_scale_multiplies_only_the_actors_rate():
     from rl_v2v_gan.model import learning_rate
     from rl_v2v_gan.tf_compat import tf
-    hp = config.hparams(parse("--epochs", "4", "--steps_per_epoch", "25", "--learning_rate",
-                              "0.001", "--lr_decay", "linear", "--actor_lr_scale", "0.1"))
+    args = parse("--epochs", "4", "--steps_per_epoch", "25", "--learning_rate",
+                 "0.001", "--lr_decay", "linear", "--actor_lr_scale", "0.1")
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
-        rates = {k: learning_rate(hp, step, k) for k in ("G", "D", "Q", "mu")}
+        rates = {k: learning_rate(args, step, k) for k in ("G", "D", "Q", "mu")}
         with tf.Session() as sess:
             at = [sess.run(rates, {step: s}) for s in (0, 75)]
     assert [r["G"] for r in at] == pytest.approx([1e-3, 5e-4])
@@ -215,18 +214,17 @@ def test_output_filters_flag_must_be_positive():
         parse("--output_filters", "0")
 
 
-def test_hparams_are_an_immutable_view_of_the_flags():
+def test_the_flags_derive_the_architecture_eq_10_weights_and_the_step_count():
     args = parse("--recompute", "off", "--lambda_rc", "3", "--epochs", "4",
                  "--steps_per_epoch", "25")
-    hp = config.hparams(args)
-    assert hp.recompute is False and hp.spec.output_filters == 8 and hp.total_steps == 100
-    assert hp.weights["lambda_rcx"] == hp.weights["lambda_rcy"] == 3.0
-    assert hp.spec == config.model_spec(args) and hp.spec.input_shape == tuple(args.input_shape)
-    with pytest.raises(AttributeError):
-        hp.tau = 0.5
+    assert args.spec == config.model_spec(args) and args.spec.input_shape == tuple(args.input_shape)
+    assert args.spec.output_filters == 8 and args.total_steps == 100
+    assert args.weights["lambda_rcx"] == args.weights["lambda_rcy"] == 3.0
     with pytest.raises(TypeError):
-        hp.weights["lambda_v"] = 2.0
-    assert hp._replace(tau=0.5).tau == 0.5 and hp.tau == args.tau
+        args.weights["lambda_v"] = 2.0
+    changed = args.replace(lambda_rc=5.0, epochs=2)
+    assert changed.weights["lambda_rcx"] == 5.0 and changed.total_steps == 50
+    assert args.weights["lambda_rcx"] == 3.0 and "weights" not in config.to_dict(args)
 
 
 @pytest.mark.parametrize("argv, recompute, grappler", [
@@ -240,7 +238,6 @@ def test_hparams_are_an_immutable_view_of_the_flags():
 def test_auto_recompute_and_grappler_follow_the_steps_size(argv, recompute, grappler):
     args = parse(*argv)
     assert (args.recompute, args.grappler) == (recompute, grappler)
-    assert config.hparams(args).recompute is (recompute == "on")
 
 
 @pytest.mark.parametrize("flag, value, problem", [

@@ -68,8 +68,8 @@ def stub_networks(g_map=G_MAP, p_scale=P_SCALE, q_bias=0.0):
                     D_Y=StubD("Y"), Q_X=Q, Q_Y=Q)
 
 
-def hparams(frame_terms="prefix", form="nonsaturating", weights=WEIGHTS, **more):
-    """What the objectives read of `config.HParams`."""
+def flags(frame_terms="prefix", form="nonsaturating", weights=WEIGHTS, **more):
+    """What the objectives read of `config.Flags`."""
     return types.SimpleNamespace(weights=weights, frame_terms=frame_terms, gan_loss=form, **more)
 
 
@@ -107,9 +107,9 @@ def test_pretrain_losses_are_eq_10_term_by_term(graph, rng, form):
     batch = {"x": clip(B), "y": clip(B), "z": clip(B),
              "z_hat": rng.uniform(-1, 1, (N, H, W, 3)).astype(np.float32),
              "t_x": np.array([1, 3], np.int32), "t_yz": np.array([2, 1, 3, 2], np.int32)}
-    hp = hparams("prefix", form, weights, bounce_negatives=True, recycle_frames="all")
+    args = flags("prefix", form, weights, bounce_negatives="on", recycle_frames="all")
     out = run(objectives.pretrain_losses(stub_networks(), {k: tf.constant(v)
-                                                           for k, v in batch.items()}, hp))
+                                                           for k, v in batch.items()}, args))
 
     real, fake = COSTS[form]
     x, y, z, t_x, t_yz = (batch[k] for k in ("x", "y", "z", "t_x", "t_yz"))
@@ -166,7 +166,7 @@ def test_discriminator_losses_are_the_real_side_of_d_and_the_generated_side_of_t
     z_hat = rng.uniform(-1, 1, (3, H, W, 3)).astype(np.float32)
     inputs = {"clips": clips, "t": t, "style": is_z, "z_hat": z_hat}
     frame, video = run(rl.discriminator_losses(
-        stub_networks(), d, {k: tf.constant(v) for k, v in inputs.items()}, hparams(frame_terms)))
+        stub_networks(), d, {k: tf.constant(v) for k, v in inputs.items()}, flags(frame_terms)))
 
     real, fake = d_numpy(d, clips), d_numpy(other, g_numpy(other, clips))
     real_video, fake_video = real[:, -1], fake[:, -1]             # video rows have t = T
@@ -201,7 +201,7 @@ def test_collect_takes_the_greedy_or_random_action_and_rewards_exp_minus_its_los
     random_a, a_true = (rng.uniform(-1, 1, (B, H, W, 3)).astype(np.float32) for _ in range(2))
     inputs = {"s": s, "p": p, "greedy": greedy, "random_a": random_a, "a_true": a_true}
     out = run(rl.collect(stub_networks(), d, {k: tf.constant(v) for k, v in inputs.items()},
-                         hparams(frame_terms)))
+                         flags(frame_terms)))
 
     last = s[np.arange(B), p - 1]                                     # frame p of each state
     a1 = P_SCALE[d] * last                                            # P_d(s)

@@ -81,7 +81,7 @@ def test_algorithm_1_iterations_update_G_P_D_Q_and_move_targets_by_tau(tmp_path)
             and not np.array_equal(after[n], averages[n])} == {"G_X", "G_Y"}
     # Domain Y (a Z video): Q_Y, D and the policy again.
     algorithm1 = trainer.algorithm1    # σ1 = 1 draws every tuple from B when it can
-    algorithm1.hp = algorithm1.hp._replace(sigma1=1.0)
+    algorithm1.args = algorithm1.args.replace(sigma1=1.0)
     metrics, changed, moved = iteration("Z", 1)
     assert metrics["replayed"] == 0                      # no Y-domain tuple yet in B
     assert changed == {"G_X", "G_Y", "P_X", "P_Y", "D_X", "D_Y", "Q_Y"}
@@ -324,14 +324,13 @@ def test_pretrain_step_moves_g_p_down_eq_10_and_d_down_its_own_loss(graph, rng):
     D_Y, computed here by autodiff on the same batch: swapped variable groups,
     a leaked or missing stop_gradient, or a wrong loss for a group fails."""
     from rl_v2v_gan import model, objectives
-    from rl_v2v_gan.config import hparams
     from rl_v2v_gan.networks import DISCRIMINATORS, POLICY
     args = parse_args(["--mode", "train", "--input_shape", "4", "8", "8", "3", "--batch_size",
                        "2", "--filters", "2", "2", "2", "--recompute", "off", "--average_decay",
                        "0", "--learning_rate", "1e-3"])
-    g = model.TrainGraph(hparams(args), "pretrain")
+    g = model.TrainGraph(args, "pretrain")
     inputs = g.pretrain.inputs
-    losses = objectives.pretrain_losses(g.nets, inputs, g.hp)
+    losses = objectives.pretrain_losses(g.nets, inputs, args)
     groups = {"G": (losses["G_loss"] + model.l2(g.nets, POLICY), g.model_variables(POLICY)),
               "D": (losses["D_loss"] + model.l2(g.nets, DISCRIMINATORS),
                     g.model_variables(DISCRIMINATORS))}
