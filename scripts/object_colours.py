@@ -1,6 +1,7 @@
 """Which colour a synthetic-data model paints each object colour (docs/investigation.md).
 
     python scripts/object_colours.py --checkpoint_dir RUN [--data_dir DATA] [--clips 40]
+        [--json PATH]
 
 Translates the first `--clips` held-out clips of X with G_Y, like
 `--mode eval`, and reads, for each palette colour of the source objects, the
@@ -9,6 +10,7 @@ output's mean colour where source and ground truth both have that colour
 frames; the RMS distance to the right colour; and the RMS error of the
 object and background pixels overall, which is what PSNR averages over.
 Recoloured objects, not the backgrounds, are what keeps PSNR near 15 dB.
+`--json PATH` also writes these numbers there (scripts/few_shot.sh).
 """
 import argparse
 import os
@@ -21,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from rl_v2v_gan import config, data, evaluation  # noqa: E402
 from rl_v2v_gan.data import synthetic  # noqa: E402
 from rl_v2v_gan.errors import UserError  # noqa: E402
+from rl_v2v_gan.files import check_destination, write_json  # noqa: E402
 
 PALETTE = np.array(synthetic.PALETTE)
 
@@ -56,6 +59,8 @@ def main():
     p.add_argument("--checkpoint", help="or an explicit checkpoint prefix")
     p.add_argument("--data_dir", default="data", help="where the synthetic dataset is prepared")
     p.add_argument("--clips", type=int, default=40, help="held-out clips of X to translate")
+    p.add_argument("--json", metavar="PATH", help="also write the table and the RMS errors "
+                   "as JSON to PATH")
     opts = p.parse_args()
     if opts.clips < 1:
         p.error("--clips must be >= 1, got %d" % opts.clips)
@@ -64,6 +69,8 @@ def main():
     argv += ["--checkpoint", opts.checkpoint] if opts.checkpoint else \
         ["--checkpoint_dir", opts.checkpoint_dir or "checkpoints"]
     try:
+        if opts.json:
+            check_destination(opts.json, "--json")
         args = config.parse_args(argv)
         generators = evaluation.load_generators(args)
         with generators:
@@ -85,9 +92,16 @@ def main():
     print("\nnearest palette colour wrong for %d of %d (frames, colour) pairs"
           % (sum(r[1] != r[3] for r in rows), len(rows)))
     background = np.all(truth == truth[:, :, :1, :1], -1)   # the corner pixel's colour
+    errors = {"objects_rms": rms(translated[~background], truth[~background]),
+              "background_rms": rms(translated[background], truth[background]),
+              "objects_fraction": float((~background).mean())}
     print("RMS error, all %d %s clips: objects %.0f (%.0f%% of the pixels), background %.0f"
-          % (len(source), split, rms(translated[~background], truth[~background]),
-             100.0 * (~background).mean(), rms(translated[background], truth[background])))
+          % (len(source), split, errors["objects_rms"], 100.0 * errors["objects_fraction"],
+             errors["background_rms"]))
+    if opts.json:
+        columns = ("frames", "colour", "output", "nearest", "rms", "pixels")
+        write_json(opts.json, dict(errors, checkpoint=generators.path, clips=len(source),
+                                   split=split, colours=[dict(zip(columns, r)) for r in rows]))
     print("\n`python scripts/object_colours.py %s --data_dir %s --clips %d`"
           % ("--checkpoint " + opts.checkpoint if opts.checkpoint
              else "--checkpoint_dir " + (opts.checkpoint_dir or "checkpoints"),

@@ -38,17 +38,7 @@
 # commands.tsv (step, wall seconds, command).
 set -euo pipefail
 
-usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
-die() { echo "error: $*" >&2; exit 2; }
-
-case "${1:-}" in
-  "") ;;
-  -h|--help) usage; exit 0 ;;
-  *) die "no arguments expected, the settings are environment variables (see --help): $*" ;;
-esac
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"   # --help, die, duration; cd ROOT
 
 PRESET=${PRESET:-cpu}
 FLAGS=${FLAGS:-}
@@ -142,8 +132,6 @@ done
 
 # ---------------------------------------------------------------------------
 # Running.
-
-duration() { printf '%dh%02dm%02ds' $(( $1 / 3600 )) $(( $1 % 3600 / 60 )) $(( $1 % 60 )); }
 
 JOB=0
 JOBS=$(( 2 * ${#MODELS[@]} + RELEASE + 2 ))
