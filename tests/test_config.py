@@ -109,32 +109,22 @@ def test_save_config_round_trips_without_runtime_keys(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [config.CONFIG_FILE]
 
 
-def test_linear_lr_decay_holds_for_half_the_steps_then_falls_to_zero():
+@pytest.mark.parametrize("decay, steps, expected", [
+    ("none", (0, 50, 100, 120), [1e-3] * 4),
+    ("linear", (0, 50, 75, 100, 120), [1e-3, 1e-3, 5e-4, 0.0, 0.0]),    # held, then down
+    ("cosine", (0, 25, 50, 75, 100, 120),                               # down from the start
+     [1e-3, 1e-3 * (1 + 2 ** -0.5) / 2, 5e-4, 1e-3 * (1 - 2 ** -0.5) / 2, 0.0, 0.0]),
+])
+def test_lr_decay_over_the_runs_steps(decay, steps, expected):
     from rl_v2v_gan.model import learning_rate
     from rl_v2v_gan.tf_compat import tf
     args = parse("--epochs", "4", "--steps_per_epoch", "25",
-                 "--learning_rate", "0.001", "--lr_decay", "linear")
-    with tf.Graph().as_default():
-        step = tf.placeholder(tf.int64, [])
-        lr = learning_rate(args, step)
-        constant = learning_rate(parse("--learning_rate", "0.001"), step)
-        with tf.Session() as sess:
-            values = [sess.run(lr, {step: s}) for s in (0, 50, 75, 100, 120)]
-            assert sess.run(constant, {step: 100}) == pytest.approx(1e-3)
-    assert values == pytest.approx([1e-3, 1e-3, 5e-4, 0.0, 0.0])
-
-
-def test_cosine_lr_decay_falls_from_the_first_step_to_zero():
-    from rl_v2v_gan.model import learning_rate
-    from rl_v2v_gan.tf_compat import tf
-    args = parse("--epochs", "4", "--steps_per_epoch", "25",
-                 "--learning_rate", "0.001", "--lr_decay", "cosine")
+                 "--learning_rate", "0.001", "--lr_decay", decay)
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
         lr = learning_rate(args, step)
         with tf.Session() as sess:
-            values = [sess.run(lr, {step: s}) for s in (0, 25, 50, 75, 100, 120)]
-    expected = [1e-3, 1e-3 * (1 + 2 ** -0.5) / 2, 5e-4, 1e-3 * (1 - 2 ** -0.5) / 2, 0.0, 0.0]
+            values = [sess.run(lr, {step: s}) for s in steps]
     assert values == pytest.approx(expected, abs=1e-9)
 
 
