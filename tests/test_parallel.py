@@ -179,3 +179,26 @@ def test_two_tower_training_writes_a_checkpoint_that_single_device_eval_loads(tm
     names = [name for name, _ in tf.train.list_variables(str(tmp_path / "ckpt"))]
     assert any(n.startswith("G_Y/") for n in names)       # one copy of each variable,
     assert not any("tower" in n for n in names), names    # shared by the towers
+
+
+def test_tf_config_gives_the_cluster_the_flags_give(monkeypatch):
+    from rl_v2v_gan import distributed
+    train = ["--mode", "train", "--preset", "cpu"]
+    flags = distributed.from_args(parse_args(train + [
+        "--ps_hosts", "ps0:2222", "--worker_hosts", "w0:2222,w1:2222",
+        "--job_name", "worker", "--task_index", "1"]))
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"ps": ["ps0:2222"], "worker": ["w0:2222", '
+                       '"w1:2222"]}, "task": {"type": "worker", "index": 1}}')
+    env = distributed.from_args(parse_args(train))
+    assert (env.job_name, env.task_index) == (flags.job_name, flags.task_index) == ("worker", 1)
+    assert env.spec.as_dict() == flags.spec.as_dict() == {"ps": ["ps0:2222"],
+                                                          "worker": ["w0:2222", "w1:2222"]}
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["w0:2222"]}, "task": {}}')
+    with pytest.raises(UserError, match="TF_CONFIG: expected cluster.ps"):
+        distributed.from_args(parse_args(train))
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"ps": ["p:1"], "worker": ["w:1"]}, '
+                       '"task": {"type": "worker", "index": 3}}')
+    with pytest.raises(UserError, match="--task_index 3: the worker job has 1 task"):
+        distributed.from_args(parse_args(train))
+    monkeypatch.delenv("TF_CONFIG")
+    assert distributed.from_args(parse_args(train)) is None
