@@ -117,7 +117,7 @@ def build_parser():
     a("--steps_per_epoch", type=int)
     a("--max_target_clips", type=int, default=0,
       help="train on only the first N clips of Y and of Z (the shot count: few-shot "
-      "experiments, docs/few_shot.md); X and the images Z_hat unchanged; 0 = all")
+      "experiments, scripts/few_shot.sh); X and the images Z_hat unchanged; 0 = all")
     a("--gamma", type=float, default=0.99, help="discount factor")
     a("--tau", type=float, default=0.001, help="soft target update rate")
     a("--gan_loss", choices=("nonsaturating", "least_squares"), default="least_squares",
