@@ -14,7 +14,7 @@ from . import ops
 from .tf_compat import tf
 
 CallContext = collections.namedtuple(
-    "CallContext", "is_training mask update_stats regularizer normalize carry")
+    "CallContext", "is_training mask update_stats regularizer normalize carry precision")
 CallContext.__doc__ = """Per-call settings shared by every block of one network call.
 
 is_training: python bool, batch statistics (True) or moving averages (False).
@@ -24,6 +24,8 @@ regularizer: L2 regularizer for weights, or None (target networks).
 normalize: False skips every batch norm (the identity): `--d_norm none`.
 carry: an `ops.StateCarry` (stateful inference: ConvLSTM states in and out),
     or None (every call starts from zero states).
+precision: "fp32" or "bf16", the dtype of convolutions and matmuls
+    (`ops.in_precision`; `--precision`).
 """
 
 
@@ -36,10 +38,11 @@ def batch_norm(x, ctx, scope):
 def R(x, filters, ctx, scope="R"):
     """Residual block: `[B, T, H, W, C] => [B, T, H, W, filters]`."""
     with tf.variable_scope(scope):
-        y = ops.conv_lstm(x, filters, regularizer=ctx.regularizer, carry=ctx.carry)
+        y = ops.conv_lstm(x, filters, regularizer=ctx.regularizer, carry=ctx.carry,
+                          precision=ctx.precision)
         y = ops.leaky_relu(batch_norm(y, ctx, "bn"))
         shortcut = x if x.shape[-1] == filters else ops.conv2d_video(
-            x, filters, 1, ctx.regularizer, scope="shortcut")
+            x, filters, 1, ctx.regularizer, scope="shortcut", precision=ctx.precision)
         return y + shortcut
 
 

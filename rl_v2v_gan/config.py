@@ -161,6 +161,10 @@ def build_parser():
       "activations: the paper's size fits 24 GB at batch 4; 'off' is faster when memory "
       "allows; 'auto': on when batch x T x H x W x F1 >= %d (the paper's size: %d)"
       % (RECOMPUTE_FROM, 4 * 16 * 64 * 64 * 64))
+    a("--precision", choices=("fp32", "bf16"), default="fp32",
+      help="train: the dtype of every convolution and matmul (forward and backward); "
+      "variables, batch norm, losses and the optimizer stay float32. 'bf16' needs a "
+      "TensorFlow with bfloat16 convolutions (2.x; CPUs with AVX512-BF16 or AMX, GPUs)")
     a("--grappler", choices=("auto", "on", "off"), default="auto",
       help="TensorFlow's graph optimizer: 'off' starts much faster, runs a little slower at "
       "large frames; 'auto': on for frames of at least %d pixels (64x64)" % GRAPPLER_FROM)

@@ -71,7 +71,7 @@ class TrainGraph(object):
         self.recompute = Recompute() if args.recompute == "on" else None
         self.nets = build_networks(spec.filters, args.l2, model=spec.model,
                                    recompute=self.recompute, d_norm=args.d_norm,
-                                   output_filters=spec.output_filters)
+                                   output_filters=spec.output_filters, precision=args.precision)
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)
@@ -111,7 +111,8 @@ class TrainGraph(object):
         """Algorithm 1's session calls and the target networks."""
         args, spec = self.args, self.args.spec
         self.targets = build_networks(spec.filters, prefix="target_", symbols=POLICY + CRITICS,
-                                      model=spec.model, output_filters=spec.output_filters)
+                                      model=spec.model, output_filters=spec.output_filters,
+                                      precision=args.precision)
         self.collect = {d: self._collect_step(d) for d in DOMAINS}
         self.ddpg = {d: self._ddpg_step(d) for d in DOMAINS}
         self.d_update = {d: self._discriminator_step(d) for d in DOMAINS}

@@ -64,8 +64,9 @@ def auto_encoder(clip, filters, ctx, outputs=3, output_filters=3):
     d2 = blocks.URB(d1, f2, ctx, r2, "URB_2")      # [B, T, H/2, W/2, f2]
     d3 = blocks.URB(d2, f1, ctx, r1, "URB_3")      # [B, T, H, W, f1]
     h = ops.conv_lstm(d3, output_filters, regularizer=ctx.regularizer, scope="out_conv_lstm",
-                      carry=ctx.carry)                # [B, T, H, W, output_filters]
-    return tf.tanh(ops.conv2d_video(h, outputs, 1, ctx.regularizer, scope="out_proj"))
+                      carry=ctx.carry, precision=ctx.precision)   # [B, T, H, W, output_filters]
+    return tf.tanh(ops.conv2d_video(h, outputs, 1, ctx.regularizer, scope="out_proj",
+                                    precision=ctx.precision))
 
 
 def classifier(clip, filters, ctx, lengths, outputs, steps=False):
@@ -79,8 +80,8 @@ def classifier(clip, filters, ctx, lengths, outputs, steps=False):
         x = ops.last_step(x, lengths)[:, None]    # [B, 1, H/32, W/32, f3]
     _, T, h, w, c = x.shape.as_list()
     x = tf.reshape(x, [-1, h * w * c])
-    x = ops.leaky_relu(ops.dense(x, f3, ctx.regularizer, scope="fc_1"))  # [B * T, f3]
-    x = tf.reshape(ops.dense(x, outputs, ctx.regularizer, scope="fc_2"), [-1, T, outputs])
+    x = ops.leaky_relu(ops.dense(x, f3, ctx.regularizer, "fc_1", ctx.precision))  # [B * T, f3]
+    x = tf.reshape(ops.dense(x, outputs, ctx.regularizer, "fc_2", ctx.precision), [-1, T, outputs])
     return x if steps else x[:, 0]
 
 
@@ -93,12 +94,14 @@ class Network(object):
     `outputs`: channels of a generated frame, or logits of a discriminator
     (D_Y: 2) or critic (1). With
     `recompute` (a `recompute.Recompute`), training-mode calls are recomputed
-    in the backward pass.
+    in the backward pass. `precision`: the convolutions' and matmuls' dtype
+    ("fp32", "bf16"; `--precision`).
     """
 
     def __init__(self, name, kind, filters, l2, outputs=1, per_frame=False, recompute=None,
-                 normalize=True, spectral=False, output_filters=3):
+                 normalize=True, spectral=False, output_filters=3, precision="fp32"):
         self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
+        self.precision = precision
         self.outputs = outputs
         self.normalize, self.output_filters = normalize, output_filters
         self.getter = _spectral_getter if spectral else None
@@ -108,7 +111,7 @@ class Network(object):
     def _body(self, clip, lengths, is_training, update_stats, steps=False, carry=None):
         """The network on `clip` (critics: the action already appended)."""
         ctx = blocks.CallContext(is_training, ops.time_mask(lengths, clip.shape[1]), update_stats,
-                           self.regularizer, self.normalize, carry)
+                           self.regularizer, self.normalize, carry, self.precision)
         with tf.variable_scope(self.name, reuse=tf.AUTO_REUSE, use_resource=True,
                                custom_getter=self.getter):
             if self.kind == "auto_encoder":
@@ -174,7 +177,7 @@ OUTPUTS = {"G_X": 3, "G_Y": 3, "P_X": 3, "P_Y": 3, "D_X": 1, "D_Y": 2, "Q_X": 1,
 
 
 def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan",
-                   recompute=None, d_norm="none", output_filters=8):
+                   recompute=None, d_norm="none", output_filters=8, precision="fp32"):
     """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
 
     `prefix="target_"` gives the DDPG target copies (no L2 term); their
@@ -189,7 +192,7 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
     `d_norm="spectral"`: no batch norm, every kernel of D_X, D_Y divided by
     its largest singular value (`ops.spectral_normalized`).
     `output_filters`: see `auto_encoder` (G and P; 8 as `--output_filters`,
-    Table 1: 3).
+    Table 1: 3). `precision`: as `--precision` ("fp32", "bf16").
     """
     if len(filters) != 3 or min(filters) < 1:
         raise ValueError("filters: need three positive widths, got %s" % (list(filters),))
@@ -197,6 +200,7 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
         Network(prefix + s, KIND[s[0]], filters, 0.0 if prefix else l2, OUTPUTS[s],
                 per_frame=(model == "frame" and s[0] == "G"), recompute=recompute,
                 normalize=(d_norm == "batch" or s[0] != "D"),
-                spectral=(d_norm == "spectral" and s[0] == "D"), output_filters=output_filters)
+                spectral=(d_norm == "spectral" and s[0] == "D"), output_filters=output_filters,
+                precision=precision)
         if s in symbols else None
         for s in SYMBOLS])

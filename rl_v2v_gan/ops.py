@@ -10,12 +10,26 @@ outputs at valid steps equal those of the unpadded clip; padded steps are
 ignored by the masked normalization and by the losses.
 """
 
+import functools
+
 import numpy as np
 
 from .tf_compat import tf
 
 XAVIER = tf.glorot_uniform_initializer()
 LEAKY_SLOPE = 0.2
+# `--precision`: the dtype convolutions and matmuls compute in. Variables,
+# normalization, activations and losses stay float32 either way.
+PRECISIONS = {"fp32": tf.float32, "bf16": tf.bfloat16}
+
+
+def in_precision(fn, precision, *tensors):
+    """`fn(*tensors)` computed in `precision` ("fp32" or "bf16"): for "bf16"
+    the tensors are rounded to bfloat16 and the result cast back to float32."""
+    if precision == "fp32":
+        return fn(*tensors)
+    dtype = PRECISIONS[precision]
+    return tf.cast(fn(*[tf.cast(t, dtype) for t in tensors]), tf.float32)
 
 
 def static_shape(x, rank):
@@ -78,26 +92,28 @@ def bias(name, size, value=0.0):
     return tf.get_variable(name, [size], tf.float32, tf.constant_initializer(value))
 
 
-def conv2d(x, filters, kernel=3, regularizer=None, scope="conv"):
+def conv2d(x, filters, kernel=3, regularizer=None, scope="conv", precision="fp32"):
     """'SAME' 2-D convolution with bias: `[N, H, W, C] => [N, H, W, filters]`."""
     with tf.variable_scope(scope):
         C = static_shape(x, 4)[-1]
         w = weight("kernel", [kernel, kernel, C, filters], regularizer)
-        return tf.nn.bias_add(_conv(x, w), bias("bias", filters))
+        return tf.nn.bias_add(_conv(x, w, precision), bias("bias", filters))
 
 
-def dense(x, units, regularizer=None, scope="fc"):
+def dense(x, units, regularizer=None, scope="fc", precision="fp32"):
     """Fully connected layer: `[N, D] => [N, units]`."""
     with tf.variable_scope(scope):
         D = static_shape(x, 2)[-1]
-        return tf.matmul(x, weight("kernel", [D, units], regularizer)) + bias("bias", units)
+        w = weight("kernel", [D, units], regularizer)
+        return in_precision(tf.matmul, precision, x, w) + bias("bias", units)
 
 
 def leaky_relu(x):
     return tf.nn.leaky_relu(x, alpha=LEAKY_SLOPE)
 
 
-def conv_lstm(x, filters, kernel=3, regularizer=None, scope="conv_lstm", carry=None):
+def conv_lstm(x, filters, kernel=3, regularizer=None, scope="conv_lstm", carry=None,
+              precision="fp32"):
     """Convolutional LSTM layer: `[B, T, H, W, C] => [B, T, H, W, filters]`.
 
     The gates are one 'SAME' convolution over `[x_t, h_{t-1}]` (kernel
@@ -106,13 +122,15 @@ def conv_lstm(x, filters, kernel=3, regularizer=None, scope="conv_lstm", carry=N
         h_t = sigmoid(o) * tanh(c_t)
     with h_0 = c_0 = 0 (see `_recurrence`), or, with a `StateCarry`, the
     `(c_0, h_0)` it feeds. The forget bias starts at 1. Any T >= 1.
+    `precision`: the convolutions' (forward and backward), see `in_precision`.
     """
     with tf.variable_scope(scope):
         C = static_shape(x, 5)[-1]
         w = weight("kernel", [kernel, kernel, C + filters, 4 * filters], regularizer)
         b = tf.get_variable("bias", [4 * filters], tf.float32, tf.constant_initializer(
             [0.0] * filters + [1.0] * filters + [0.0] * (2 * filters)))  # i, f, o, u
-        return _recurrence(x, w, b) if carry is None else carry.recurrence(x, w, b)
+        return (_recurrence(x, w, b, precision) if carry is None
+                else carry.recurrence(x, w, b, precision))
 
 
 class StateCarry(object):
@@ -129,20 +147,21 @@ class StateCarry(object):
     def __init__(self):
         self.initial, self.final = [], []
 
-    def recurrence(self, x, w, b):
+    def recurrence(self, x, w, b, precision="fp32"):
         _, _, H, W, C = static_shape(x, 5)
         F = static_shape(w, 4)[-1] // 4
         zeros = tf.zeros(tf.stack([tf.shape(x)[0], H, W, F]))
         state = tuple(tf.placeholder_with_default(zeros, [None, H, W, F], name=name)
                       for name in ("c_0", "h_0"))
-        cs, hs = _unroll(_input_gates(x, w[:, :, :C], b), w[:, :, C:], state)
+        cs, hs = _unroll(_input_gates(x, w[:, :, :C], b, precision), w[:, :, C:], precision,
+                         state)
         self.initial.append(state)
         self.final.append((cs[-1], hs[-1]))
         return tf.stack(hs, axis=1)
 
 
-def _conv(x, w):
-    return tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
+def _conv(x, w, precision="fp32"):
+    return in_precision(lambda x, w: tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME"), precision, x, w)
 
 
 def _dims(x):
@@ -154,21 +173,21 @@ def _dims(x):
     return [d if d is not None else dynamic[i] for i, d in enumerate(static)]
 
 
-def _input_gates(x, w_x, b):
+def _input_gates(x, w_x, b, precision):
     """The input part of every step's gate pre-activations, one convolution
     over all T frames: `[B, T, H, W, C]` (T static) => T tensors `[B, H, W, 4F]`."""
     _, T, H, W, C = _dims(x)
-    g = tf.nn.bias_add(_conv(tf.reshape(x, [-1, H, W, C]), w_x), b)
+    g = tf.nn.bias_add(_conv(tf.reshape(x, [-1, H, W, C]), w_x, precision), b)
     return tf.unstack(tf.reshape(g, [-1, T, H, W, _dims(w_x)[-1]]), axis=1)
 
 
-def _unroll(gates, w_h, state=(None, None)):
+def _unroll(gates, w_h, precision, state=(None, None)):
     """The recurrence over steps with input pre-activations `gates` (a list
     over t) and hidden kernel `w_h`, from `state` = (c_0, h_0) (None: zeros,
     the first step then needs no hidden convolution) => lists `cs`, `hs`."""
     (c, h), cs, hs = state, [], []
     for g in gates:
-        c, h = _cell(c, g if h is None else g + _conv(h, w_h))
+        c, h = _cell(c, g if h is None else g + _conv(h, w_h, precision))
         cs.append(c)
         hs.append(h)
     return cs, hs
@@ -203,9 +222,10 @@ def _cell_backward(g, c_prev, c, dh, dc):
     return dg, dc * sf
 
 
-def _recurrence(x, w, b):
+def _recurrence(x, w, b, precision="fp32"):
     """ConvLSTM outputs `h_1..h_T` `[B, T, H, W, F]` of input `x` `[B, T, H, W, C]`,
-    kernel `w` `[k, k, C + F, 4F]` and bias `b`, from zero states.
+    kernel `w` `[k, k, C + F, 4F]` and bias `b`, from zero states; every
+    convolution in `precision`.
 
     Forward (`_forward`): the input half of the kernel is applied to all T
     frames in one convolution; the T steps are unrolled (T is static; at the
@@ -226,7 +246,7 @@ def _recurrence(x, w, b):
     ConvLSTM layer many times, and the graph holds one call op per call
     instead of the unrolled steps (pre-training graph at the CPU preset:
     50,527 => 20,567 ops; docs/performance.md). They are traced once per T
-    for every batch, size and width (`_per_steps`), so every layer of every
+    and precision for every batch, size and width (`_per_steps`), so every layer of every
     network shares them. In an `InlinedGraph` they are built in place
     instead.
     """
@@ -236,8 +256,9 @@ def _recurrence(x, w, b):
 
     @tf.custom_gradient
     def recurrence(x, w, b):
-        hs, cs = _shaped(forward(x, w, b), [[None, T, H, W, F]] * 2)
-        return hs, lambda dhs: _shaped(backward(x, w, b, hs, cs, dhs), [x.shape, w.shape, b.shape])
+        hs, cs = _shaped(forward(x, w, b, precision=precision), [[None, T, H, W, F]] * 2)
+        return hs, lambda dhs: _shaped(backward(x, w, b, hs, cs, dhs, precision=precision),
+                                       [x.shape, w.shape, b.shape])
 
     return recurrence(x, w, b)
 
@@ -264,20 +285,23 @@ def _shaped(tensors, shapes):
 
 def _per_steps(*shapes):
     """Decorator: the function as graph functions traced once per number of
-    steps T (the first argument's dimension 1) for inputs of every other
-    size. `shapes`: each argument's rank as a shape of None, "T" where T goes.
-    With the sizes free, one trace serves every layer of every network (the
-    pre-training graph at the CPU preset held 40 traces, 4,396 ops)."""
+    steps T (the first argument's dimension 1) and per value of its keyword
+    arguments (Python values such as `precision`) for tensor inputs of every
+    other size. `shapes`: each tensor argument's rank as a shape of None, "T"
+    where T goes. With the sizes free, one trace serves every layer of every
+    network (the pre-training graph at the CPU preset held 40 traces, 4,396
+    ops)."""
     def wrap(fn):
         traced = {}
 
-        def call(*args):
-            T = args[0].shape.as_list()[1]
-            if T not in traced:
-                traced[T] = tf.function(fn, autograph=False, input_signature=[
-                    tf.TensorSpec([T if d == "T" else d for d in shape], tf.float32)
-                    for shape in shapes])
-            return traced[T](*args)
+        def call(*args, **static):
+            key = (args[0].shape.as_list()[1],) + tuple(sorted(static.items()))
+            if key not in traced:
+                signature = [tf.TensorSpec([key[0] if d == "T" else d for d in shape], tf.float32)
+                             for shape in shapes]
+                traced[key] = tf.function(functools.partial(fn, **static), autograph=False,
+                                          input_signature=signature)
+            return traced[key](*args)
 
         call.python_function = fn
         return call
@@ -288,16 +312,17 @@ VIDEO, KERNEL, VECTOR = [None, "T", None, None, None], [None] * 4, [None]
 
 
 @_per_steps(VIDEO, KERNEL, VECTOR)
-def _forward(x, w, b):
+def _forward(x, w, b, precision):
     """`_recurrence`'s forward => `(h, c)`, each `[B, T, H, W, F]`."""
     C = _dims(x)[-1]
-    cs, hs = _unroll(_input_gates(x, w[:, :, :C], b), w[:, :, C:])
+    cs, hs = _unroll(_input_gates(x, w[:, :, :C], b, precision), w[:, :, C:], precision)
     return tf.stack(hs, axis=1), tf.stack(cs, axis=1)
 
 
 @_per_steps(VIDEO, KERNEL, VECTOR, VIDEO, VIDEO, VIDEO)
-def _backward(x, w, b, hs, cs, dhs):
-    """`_recurrence`'s backward: dL/dh of every step `dhs` => dL/d(x, w, b)."""
+def _backward(x, w, b, hs, cs, dhs, precision):
+    """`_recurrence`'s backward: dL/dh of every step `dhs` => dL/d(x, w, b),
+    the convolutions in `precision`."""
     T, C = x.shape.as_list()[1], _dims(x)[-1]
     F = _dims(w)[-1] // 4
     strides = [1, 1, 1, 1]
@@ -307,10 +332,12 @@ def _backward(x, w, b, hs, cs, dhs):
     for t in range(T - 1, -1, -1):
         xh, kernel = (xs[t], w_x) if t == 0 else (tf.concat([xs[t], hs[t - 1]], -1), w)
         with tf.control_dependencies([dc] if dc is not None else []):
-            g = tf.nn.bias_add(_conv(xh, kernel), b)     # gates of one step at a time
+            g = tf.nn.bias_add(_conv(xh, kernel, precision), b)   # one step's gates at a time
         dg, dc = _cell_backward(g, cs[t - 1] if t else None, cs[t], dhs[t] + dh, dc)
-        dxh = tf.nn.conv2d_backprop_input(tf.shape(xh), kernel, dg, strides, "SAME")
-        dw = tf.nn.conv2d_backprop_filter(xh, tf.shape(kernel), dg, strides, "SAME")
+        dxh = in_precision(lambda k, d: tf.nn.conv2d_backprop_input(
+            tf.shape(xh), k, d, strides, "SAME"), precision, kernel, dg)
+        dw = in_precision(lambda x, d: tf.nn.conv2d_backprop_filter(
+            x, tf.shape(kernel), d, strides, "SAME"), precision, xh, dg)
         dws.append(dw if t else tf.pad(dw, [[0, 0], [0, 0], [0, F], [0, 0]]))
         dbs.append(tf.reduce_sum(dg, [0, 1, 2]))
         dxs[t], dh = (dxh, 0.0) if t == 0 else tf.split(dxh, [C, F], axis=-1, num=2)
@@ -441,9 +468,9 @@ def upsample_2x(x):
     return tf.reshape(x, [-1, T, 2 * H, 2 * W, C])
 
 
-def conv2d_video(x, filters, kernel=1, regularizer=None, scope="conv"):
+def conv2d_video(x, filters, kernel=1, regularizer=None, scope="conv", precision="fp32"):
     """Per-frame convolution of a video: `[B, T, H, W, C] => [B, T, H, W, filters]`."""
-    return _spatial(lambda f: conv2d(f, filters, kernel, regularizer, scope), x)
+    return _spatial(lambda f: conv2d(f, filters, kernel, regularizer, scope, precision), x)
 
 
 def last_step(x, lengths):

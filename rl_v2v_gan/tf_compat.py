@@ -66,6 +66,23 @@ def session_config(devices=1, grappler="on", worker=None):
     return config
 
 
+def check_bfloat16():
+    """None if this TensorFlow runs a bfloat16 convolution and its gradients
+    on this machine (`--precision bf16`), else why not (one line)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.ones([1, 4, 4, 8], tf.bfloat16)
+        y = tf.nn.conv2d(x, tf.ones([3, 3, 8, 8], tf.bfloat16), [1, 1, 1, 1], "SAME")
+        grads = tf.gradients(tf.reduce_sum(tf.cast(y, tf.float32)), [x])
+    try:
+        with tf.Session(graph=graph) as sess:
+            sess.run([y, grads])
+    except (tf.errors.OpError, TypeError, ValueError) as e:
+        return "TensorFlow %s cannot compute bfloat16 convolutions here (%s)" % (
+            tf.__version__, str(e).strip().splitlines()[0][:200])
+    return None
+
+
 class OwnsSession(object):
     """Base of objects that own a `self.session`: `close()` it, or use the
     object as a context manager."""
@@ -80,4 +97,4 @@ class OwnsSession(object):
         self.close()
 
 
-__all__ = ["tf", "OwnsSession", "session_config"]
+__all__ = ["tf", "OwnsSession", "check_bfloat16", "session_config"]

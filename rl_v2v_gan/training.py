@@ -297,6 +297,10 @@ def train(args):
     target = server.target if server else ""
     is_chief = cluster is None or cluster.task_index == 0
     check_memory(args)
+    if args.precision == "bf16":
+        problem = tf_compat.check_bfloat16()
+        if problem:
+            raise UserError("--precision bf16: %s; use --precision fp32" % problem)
     if is_chief:
         check_checkpoint_dir(args)
         created = not os.path.exists(args.checkpoint_dir)

@@ -255,3 +255,17 @@ def test_a_failed_new_run_takes_its_files_but_never_a_checkpoint(tmp_path):
     (folder / "config.json").write_text("{}")
     training._remove_if_no_checkpoint(str(folder))
     assert os.path.isfile(prefix + ".index") and (folder / "config.json").exists()
+
+
+def test_bf16_where_tensorflow_cannot_is_one_error_before_anything_is_written(tmp_path,
+                                                                               monkeypatch):
+    """`--precision bf16` on a TensorFlow without bfloat16 convolutions
+    (TF 1.15's CPU build) stops with one line naming the flag and the way out."""
+    from rl_v2v_gan import tf_compat, training
+    monkeypatch.setattr(tf_compat, "check_bfloat16",
+                        lambda: "TensorFlow 1.15.5 cannot compute bfloat16 convolutions here")
+    args = config.parse_args(["--mode", "train", "--precision", "bf16",
+                              "--checkpoint_dir", str(tmp_path / "run")])
+    with pytest.raises(UserError, match=r"^--precision bf16: TensorFlow 1\.15\.5 .*--precision fp32"):
+        training.train(args)
+    assert not (tmp_path / "run").exists()
