@@ -97,8 +97,8 @@ def build_parser():
       "projection to RGB (choice; Table 1: 3): wider lets time and colour both pass")
     a("--seed", type=int, default=0)
     # Training (Algorithm 1 and eq. 10).
-    a("--learning_rate", type=float, default=5e-4, help="Adam's rate (paper: 1e-4)")
-    a("--lr_decay", choices=("none", "linear", "cosine"), default="linear",
+    a("--learning_rate", type=float, default=1e-3, help="Adam's rate (paper: 1e-4)")
+    a("--lr_decay", choices=("none", "linear", "cosine"), default="cosine",
       help="'linear': the learning rate stays constant for the first half of all steps "
       "(--epochs x --steps_per_epoch) and falls linearly to 0 over the second (CycleGAN's "
       "schedule); 'cosine': falls from the first step as (1 + cos(pi * step / steps)) / 2; "
@@ -143,7 +143,7 @@ def build_parser():
       help="recurrent loss weight, both domains (lambda_rx = lambda_ry)")
     a("--lambda_rc", type=float, default=10.0,
       help="recycle loss weight, both domains (lambda_rcx = lambda_rcy; paper: 0.1)")
-    a("--lambda_id", type=float, default=10.0,
+    a("--lambda_id", type=float, default=20.0,
       help="identity term (not in the paper; CycleGAN's): ||y - G_Y(y)||^2 + ||x - G_X(x)||^2 "
       "in pre-training, so the generators keep what needs no change; 0 = off")
     a("--sigma1", type=float, default=0.8, help="probability of replaying a tuple of B")
