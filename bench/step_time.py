@@ -80,8 +80,9 @@ def main():
     args = config.parse_args(["--mode", "train", "--preset", "cpu"] + flags)
     imported = time.time() - STARTED
     precisions = ("fp32", "bf16") if opts.compare_precision else (args.precision,)
-    if "bf16" in precisions and check_bfloat16():
-        sys.exit("error: --precision bf16: %s" % check_bfloat16())
+    problem = check_bfloat16() if "bf16" in precisions else None
+    if problem:
+        sys.exit("error: --precision bf16: %s" % problem)
     steps = {k: Step(args.replace(precision=k), opts.grappler) for k in precisions}
     for _ in range(opts.steps):
         for step in steps.values():
