@@ -50,7 +50,7 @@ GRAPPLER_FROM = 64 * 64
 RECIPE_KEYS = ("learning_rate", "lr_decay", "actor_lr_scale", "gan_loss", "frame_terms",
                "bounce_negatives", "d_norm", "recycle_frames", "lambda_v", "lambda_rr",
                "lambda_rc", "lambda_id", "output_filters", "average_decay", "sigma1", "sigma2",
-               "l2", "gamma", "tau")
+               "l2", "gamma", "tau", "d_augment")
 # `--recipe paper`: the paper's literal values (§6.2, eq. 10, Table 1) and the
 # reference README's training command, where the default recipe differs.
 RECIPES = {
@@ -58,7 +58,8 @@ RECIPES = {
     "paper": {"learning_rate": 1e-4, "lr_decay": "none", "actor_lr_scale": 1.0,
               "gan_loss": "nonsaturating", "frame_terms": "single", "bounce_negatives": "off",
               "d_norm": "batch", "recycle_frames": "next", "lambda_v": 1.0, "lambda_rc": 0.1,
-              "lambda_id": 0.0, "output_filters": 3, "average_decay": 0.0},
+              "lambda_id": 0.0, "output_filters": 3, "average_decay": 0.0,
+              "d_augment": "off"},
 }
 # Presets: the clip size and the schedule only.
 PRESETS = {
@@ -135,6 +136,9 @@ def build_parser():
       help="normalization inside D_X, D_Y: 'none' (no statistics shared between the real and "
       "generated clips D judges), 'spectral' (every kernel divided by its largest singular "
       "value, Miyato et al. 2018), or 'batch', the paper's sequence-wise batch norm")
+    a("--d_augment", choices=("off", "on"), default="off",
+      help="(choice) the discriminators judge every training clip moved by up to 1/8 of its "
+      "size and with a half-size square cut out, at random per clip (DiffAugment)")
     a("--recycle_frames", choices=("next", "all"), default="all",
       help="frames of the translated-back clip in L_rc, eq. (5)-(6): 'all', frames 1..t+1 "
       "(1..t are cycle-consistency terms); 'next', frame t+1 only (the paper)")

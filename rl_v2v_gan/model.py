@@ -71,7 +71,8 @@ class TrainGraph(object):
         self.recompute = Recompute() if args.recompute == "on" else None
         self.nets = build_networks(spec.filters, args.l2, model=spec.model,
                                    recompute=self.recompute, d_norm=args.d_norm,
-                                   output_filters=spec.output_filters, precision=args.precision)
+                                   output_filters=spec.output_filters, precision=args.precision,
+                                   d_augment=args.d_augment)
         self.global_step = tf.train.get_or_create_global_step()
         self.advance = tf.assign_add(self.global_step, 1)
         self.epoch = tf.get_variable("epoch", [], tf.int64, tf.zeros_initializer(), trainable=False)

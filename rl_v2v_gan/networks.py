@@ -95,12 +95,15 @@ class Network(object):
     (D_Y: 2) or critic (1). With
     `recompute` (a `recompute.Recompute`), training-mode calls are recomputed
     in the backward pass. `precision`: the convolutions' and matmuls' dtype
-    ("fp32", "bf16"; `--precision`).
+    ("fp32", "bf16"; `--precision`). `augment`: training-mode calls see
+    `ops.diff_augment` of their input (discriminators, `--d_augment on`).
     """
 
     def __init__(self, name, kind, filters, l2, outputs=1, per_frame=False, recompute=None,
-                 normalize=True, spectral=False, output_filters=3, precision="fp32"):
+                 normalize=True, spectral=False, output_filters=3, precision="fp32",
+                 augment=False):
         self.name, self.kind, self.filters, self.per_frame = name, kind, tuple(filters), per_frame
+        self.augment = augment
         self.precision = precision
         self.outputs = outputs
         self.normalize, self.output_filters = normalize, output_filters
@@ -143,6 +146,8 @@ class Network(object):
                 clip = tf.concat([clip, action[:, None]], axis=1)
             else:
                 clip, lengths = ops.append_frame(clip, lengths, action)
+        if self.augment and is_training:
+            clip = ops.diff_augment(clip)
         if self.recompute is not None and is_training:
             return self.recompute(lambda c, first: self._body(c, lengths, True, update_stats and first,
                                                           steps), clip)
@@ -177,7 +182,8 @@ OUTPUTS = {"G_X": 3, "G_Y": 3, "P_X": 3, "P_Y": 3, "D_X": 1, "D_Y": 2, "Q_X": 1,
 
 
 def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_gan",
-                   recompute=None, d_norm="none", output_filters=8, precision="fp32"):
+                   recompute=None, d_norm="none", output_filters=8, precision="fp32",
+                   d_augment="off"):
     """The networks of Table 1 as a `Networks` tuple (None where not in `symbols`).
 
     `prefix="target_"` gives the DDPG target copies (no L2 term); their
@@ -193,6 +199,8 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
     its largest singular value (`ops.spectral_normalized`).
     `output_filters`: see `auto_encoder` (G and P; 8 as `--output_filters`,
     Table 1: 3). `precision`: as `--precision` ("fp32", "bf16").
+    `d_augment="on"`: D_X, D_Y see `ops.diff_augment` of every clip they
+    judge in training mode (`--d_augment`).
     """
     if len(filters) != 3 or min(filters) < 1:
         raise ValueError("filters: need three positive widths, got %s" % (list(filters),))
@@ -201,6 +209,6 @@ def build_networks(filters, l2=0.001, prefix="", symbols=SYMBOLS, model="rl_v2v_
                 per_frame=(model == "frame" and s[0] == "G"), recompute=recompute,
                 normalize=(d_norm == "batch" or s[0] != "D"),
                 spectral=(d_norm == "spectral" and s[0] == "D"), output_filters=output_filters,
-                precision=precision)
+                precision=precision, augment=(d_augment == "on" and s[0] == "D"))
         if s in symbols else None
         for s in SYMBOLS])
