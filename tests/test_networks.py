@@ -278,3 +278,19 @@ def test_d_norm_spectral_makes_d_blind_to_the_scale_of_its_kernels(graph, rng):
         after = sess.run(outputs, feed)
     np.testing.assert_allclose(after["spectral"], before["spectral"], rtol=1e-4, atol=1e-6)
     assert np.abs(after["none"] - before["none"]).max() > 1e-3
+
+
+def test_d_augment_changes_only_training_mode_calls_of_the_discriminators(graph, rng):
+    """--d_augment on: D_X, D_Y see `ops.diff_augment` of training-mode
+    inputs (random: two runs differ); inference calls (Algorithm 1's
+    rewards) and the generators are untouched."""
+    clip = tf.constant(rng.uniform(-1, 1, (2, 2, 8, 8, 3)).astype(np.float32))
+    nets = build_networks(TINY_FILTERS, d_augment="on", symbols=("G_X", "D_Y"))
+    train, infer, g = nets.D_Y(clip), nets.D_Y(clip, is_training=False), nets.G_X(clip)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        t1, i1, g1 = sess.run([train, infer, g])
+        t2, i2, g2 = sess.run([train, infer, g])
+    assert not np.allclose(t1, t2)
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(g1, g2)

@@ -208,3 +208,27 @@ def test_pool_and_upsample_shapes(graph):
         up = sess.run(ops.upsample_2x(tf.constant(v)))
     np.testing.assert_array_equal(up[0, 0, :, :, 0], [[0, 0, 1, 1], [0, 0, 1, 1],
                                                       [2, 2, 3, 3], [2, 2, 3, 3]])
+
+
+def test_diff_augment_moves_and_cuts_each_clip_the_same_in_every_frame(graph, rng):
+    """`--d_augment`: a shift of at most 1/8 and a half-size square zeroed,
+    drawn per clip, identical across its frames; the gradient is the mask."""
+    clip = tf.placeholder(tf.float32, [None, 3, 16, 16, 1])
+    out = ops.diff_augment(clip)
+    grad = tf.gradients(tf.reduce_sum(out), clip)[0]
+    value = np.ones((32, 3, 16, 16, 1), np.float32)   # ones: a shift shows as a zero border
+    value[:, :, 8, 8] = 5.0                            # a marker pixel to follow
+    with tf.Session() as sess:
+        a, g = sess.run([out, grad], {clip: value})
+        b = sess.run(out, {clip: value})
+    assert a.shape == value.shape
+    np.testing.assert_array_equal(a, a[:, :1].repeat(3, axis=1))           # same in every frame
+    assert not np.array_equal(a, b)                                        # new draws each run
+    for frame in a[:, 0, :, :, 0]:
+        zeros = frame == 0
+        assert 16 <= zeros.sum() <= 8 * 8 + 2 * 2 * 16    # a 4x4-8x8 square in view, a 2-pixel border
+        dy, dx = np.argwhere(frame == 5.0)[0] - 8 if (frame == 5.0).any() else (0, 0)
+        assert abs(dy) <= 2 and abs(dx) <= 2                               # 16 / 8 = 2 pixels
+    moved = [np.argwhere(f == 5.0)[0] for f in a[:, 0, :, :, 0] if (f == 5.0).any()]
+    assert len({tuple(m) for m in moved}) > 1                              # shifts differ per clip
+    assert np.isclose(g.sum(), (a != 0).sum())                             # d out / d in: 0 or 1
