@@ -136,7 +136,7 @@ def build_parser():
       help="normalization inside D_X, D_Y: 'none' (no statistics shared between the real and "
       "generated clips D judges), 'spectral' (every kernel divided by its largest singular "
       "value, Miyato et al. 2018), or 'batch', the paper's sequence-wise batch norm")
-    a("--d_augment", choices=("off", "on"), default="off",
+    a("--d_augment", choices=("off", "on"), default="on",
       help="(choice) the discriminators judge every training clip moved by up to 1/8 of its "
       "size and with a half-size square cut out, at random per clip (DiffAugment)")
     a("--recycle_frames", choices=("next", "all"), default="all",
