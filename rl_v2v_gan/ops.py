@@ -95,7 +95,7 @@ def diff_augment(clip, shift=0.125, cutout=0.5):
     its height and width (zero fill) and a `cutout` x `cutout` square of it
     zeroed, the same for every frame of the clip, at random per clip.
     `[B, T, H, W, C] => [B, T, H, W, C]`; gradients flow to the input."""
-    _, T, H, W, C = static_shape(clip, 5)
+    _, _, H, W, _ = static_shape(clip, 5)
     B = tf.shape(clip)[0]
     moved = clip
     for axis, size in ((2, H), (3, W)):
