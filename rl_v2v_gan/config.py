@@ -49,7 +49,7 @@ GRAPPLER_FROM = 64 * 64
 # The recipe keys: every flag whose default is a training choice.
 RECIPE_KEYS = ("learning_rate", "lr_decay", "actor_lr_scale", "gan_loss", "frame_terms",
                "bounce_negatives", "d_norm", "recycle_frames", "lambda_v", "lambda_rr",
-               "lambda_rc", "lambda_id", "lambda_tp", "output_filters", "average_decay", "sigma1", "sigma2",
+               "lambda_rc", "lambda_id", "output_filters", "average_decay", "sigma1", "sigma2",
                "l2", "gamma", "tau", "d_augment")
 # `--recipe paper`: the paper's literal values (§6.2, eq. 10, Table 1) and the
 # reference README's training command, where the default recipe differs.
@@ -150,10 +150,6 @@ def build_parser():
     a("--lambda_id", type=float, default=20.0,
       help="identity term (not in the paper; CycleGAN's): ||y - G_Y(y)||^2 + ||x - G_X(x)||^2 "
       "in pre-training, so the generators keep what needs no change; 0 = off")
-    a("--lambda_tp", type=float, default=0.0,
-      help="(choice) temporal-predictability term: ||G_Y(x)_{t+1} - P_Y(G_Y(x)_{1:t})||^2 + "
-      "the same for G_X, the predictors held fixed: translated clips follow the time course "
-      "the target domain's predictor learned from real clips (eq. 3-4); 0 = off")
     a("--sigma1", type=float, default=0.8, help="probability of replaying a tuple of B")
     a("--sigma2", type=float, default=0.8, help="probability of the greedy action by Q")
     a("--average_decay", type=float, default=0.999,
@@ -208,7 +204,7 @@ def build_parser():
 # flag is finite). Flags not named take any value of their type.
 POSITIVE = ("learning_rate", "actor_lr_scale", "batch_size", "steps_per_epoch", "buffer_size",
             "max_to_keep", "eval_batches", "num_gpus", "output_filters")
-NON_NEGATIVE = ("lambda_v", "lambda_rr", "lambda_rc", "lambda_id", "lambda_tp", "l2", "eval_every", "epochs",
+NON_NEGATIVE = ("lambda_v", "lambda_rr", "lambda_rc", "lambda_id", "l2", "eval_every", "epochs",
                 "max_target_clips", "seed", "task_index")
 UNIT = ("gamma", "tau", "sigma1", "sigma2")    # [0, 1]
 
@@ -469,6 +465,5 @@ def with_architecture(args, spec):
 # The weights of eq. (10) by the paper's names, from the flags: one recurrent
 # and one recycle weight for both domains (the paper gives one value each).
 LAMBDAS = {"lambda_rx": "lambda_rr", "lambda_ry": "lambda_rr", "lambda_rcx": "lambda_rc",
-           "lambda_rcy": "lambda_rc", "lambda_v": "lambda_v", "lambda_id": "lambda_id",
-           "lambda_tp": "lambda_tp"}
+           "lambda_rcy": "lambda_rc", "lambda_v": "lambda_v", "lambda_id": "lambda_id"}
 

@@ -171,18 +171,6 @@ def L_id(clip, translated):
     return tf.reduce_mean(frame_error(clip, translated))
 
 
-def L_tp(translated, predictions):
-    """Temporal-predictability term (choice, not in the paper): eq. (3)-(4)
-    on a translated clip with the target domain's predictor held fixed,
-    mean_t ||G(v)_{t+1} - P(G(v)_{1:t})||^2. The predictor learned the
-    domain's time course from real clips by regression (the synthetic
-    background's switch at T/2); this gives the generator that time course
-    as a regression target too, where D's gradient only sharpens whatever
-    colour a frame already has. `[B, T, H, W, 3]` each (`predictions[:, t]`
-    predicts frame t + 1); no gradient reaches the predictor or its input."""
-    return L_rr(translated, tf.stop_gradient(predictions))
-
-
 def L_vX(d_x_real=None, d_x_fake=None, mask_real=None, mask_fake=None, form="nonsaturating"):
     """Video loss of X, eq. (8): log D_X(x) + log(1 - D_X(G_X(y))) + log(1 - D_X(G_X(z))).
 
@@ -206,14 +194,13 @@ def L_vY(d_y_real=None, d_y_style=None, d_y_fake=None, mask_real=None, mask_styl
 
 WEIGHT_OF = {"L_g_X": None, "L_g_Y": None, "L_rr_X": "lambda_rx", "L_rr_Y": "lambda_ry",
              "L_rc_X": "lambda_rcx", "L_rc_Y": "lambda_rcy", "L_v": "lambda_v",
-             "L_id_X": "lambda_id", "L_id_Y": "lambda_id", "L_tp_X": "lambda_tp",
-             "L_tp_Y": "lambda_tp"}
+             "L_id_X": "lambda_id", "L_id_Y": "lambda_id"}
 
 
 def total(terms, weights):
     """Weighted total of eq. (10): L_g^X + L_g^Y + lambda_rx L_rr^X + lambda_ry L_rr^Y
-    + lambda_rcx L_rc^X + lambda_rcy L_rc^Y + lambda_v L_v (+ lambda_id (L_id^X + L_id^Y)
-    + lambda_tp (L_tp^X + L_tp^Y), choices).
+    + lambda_rcx L_rc^X + lambda_rcy L_rc^Y + lambda_v L_v (+ lambda_id (L_id^X + L_id^Y),
+    choice).
 
     terms: dict with (some of) the scalars `L_g_X, L_g_Y, L_rr_X, L_rr_Y,
     L_rc_X, L_rc_Y, L_v`, missing ones count as 0 (a part of the sum);

@@ -7,9 +7,9 @@ graph builds it as `pretrain_parts`, three parts differentiated one after the
 other so that only one part's activations are alive at a time:
 
     y_to_x      G_X on Y ∪ Z; D_X's frame (eq. 2) and video (eq. 8) terms;
-                L_rc^Y (eq. 6); the identity and predictability terms of G_X
+                L_rc^Y (eq. 6); the identity term of G_X
     x_to_y      G_Y on X; D_Y's frame (eq. 1) and video (eq. 9) terms;
-                L_rc^X (eq. 5); the identity and predictability terms of G_Y
+                L_rc^X (eq. 5); the identity term of G_Y
     recurrent   L_rr^X, L_rr^Y (eq. 3-4) of the predictors
 
 Each part returns its named terms, its share of the generators' and
@@ -103,8 +103,6 @@ def y_to_x(nets, batch, args):
              "L_rc_Y": losses.L_rc(yz, batch["t_yz"], back, args.recycle_frames)}
     if args.weights["lambda_id"]:
         terms["L_id_X"] = losses.L_id(x, nets.G_X(x, update_stats=False))
-    if args.weights["lambda_tp"]:
-        terms["L_tp_X"] = losses.L_tp(gx_yz, nets.P_X(gx_yz, update_stats=False))
     return _part(args, terms, adv.d_loss, video.d_loss)
 
 
@@ -132,8 +130,6 @@ def x_to_y(nets, batch, args):
              "L_rc_X": losses.L_rc(x, batch["t_x"], back, args.recycle_frames)}
     if args.weights["lambda_id"]:
         terms["L_id_Y"] = losses.L_id(y, nets.G_Y(y, update_stats=False))  # not Z
-    if args.weights["lambda_tp"]:
-        terms["L_tp_Y"] = losses.L_tp(gy_x, nets.P_Y(gy_x, update_stats=False))
     return _part(args, terms, d_frame, d_video)
 
 

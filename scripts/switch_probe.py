@@ -9,7 +9,7 @@ ones training updates), prints per frame:
 - G_Y(x): the background's R - B (-2 blue ... +2 red) on held-out X clips, in
   inference and in training mode (batch statistics), and the switch frame;
 - P_Y(G_Y(x)): Y's predictor's prediction of each frame from the translated
-  frames before it (what `--lambda_tp` pulls the translation towards);
+  frames before it (the time course a regression on real Y learned);
 - D_Y,0(y) at every step of freshly drawn target-style clips whose switch is
   moved by k frames (k = 0: the true schedule): which schedules D_Y rates real;
 - the gradient of G_Y's frame term (eq. 1) with respect to the background

@@ -45,7 +45,7 @@ PAPER = {"input_shape": [16, 64, 64, 3], "learning_rate": 0.0001, "batch_size": 
          # schedule, no weight average; sigma1 = sigma2 = 0.8 (paper §6.2; the
          # README's example passes 0.5), L2 0.001.
          "gan_loss": "nonsaturating", "frame_terms": "single", "recycle_frames": "next",
-         "lambda_id": 0.0, "lambda_tp": 0.0, "bounce_negatives": "off", "lr_decay": "none",
+         "lambda_id": 0.0, "bounce_negatives": "off", "lr_decay": "none",
          "actor_lr_scale": 1.0, "average_decay": 0.0, "sigma1": 0.8, "sigma2": 0.8,
          "l2": 0.001, "d_augment": "off"}
 
@@ -55,18 +55,12 @@ def test_recipe_paper_gives_every_literal_value_of_the_paper():
     for key, value in PAPER.items():
         assert getattr(args, key) == value, key
     assert dict(args.weights) == {"lambda_rx": 0.1, "lambda_ry": 0.1, "lambda_rcx": 0.1,
-                                "lambda_rcy": 0.1, "lambda_v": 1.0, "lambda_id": 0.0,
-                                "lambda_tp": 0.0}
+                                "lambda_rcy": 0.1, "lambda_v": 1.0, "lambda_id": 0.0}
     assert not set(config.RECIPES["paper"]) - set(config.RECIPE_KEYS)
     default = parse()
     assert [k for k in config.RECIPE_KEYS if getattr(default, k) != getattr(args, k)] == \
         [k for k in config.RECIPE_KEYS if k in config.RECIPES["paper"]]
     assert parse("--recipe", "paper", "--lambda_rc", "10").lambda_rc == 10.0   # explicit wins
-
-
-# Recipe keys newer than some committed runs, with the value their absence
-# means (the code before the flag behaved so).
-ABSENT_MEANS = {"lambda_tp": 0.0}
 
 
 def test_committed_runs_agree_with_the_default_recipe():
@@ -76,9 +70,8 @@ def test_committed_runs_agree_with_the_default_recipe():
     for path in runs:
         with open(path) as f:
             saved = json.load(f)
-        value = lambda k: saved.get(k, ABSENT_MEANS.get(k))
-        different = {k: (value(k), getattr(default, k)) for k in config.RECIPE_KEYS
-                     if value(k) != getattr(default, k)}
+        different = {k: (saved.get(k), getattr(default, k)) for k in config.RECIPE_KEYS
+                     if saved.get(k) != getattr(default, k)}
         assert not different, (path, different)
 
 
