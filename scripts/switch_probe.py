@@ -81,8 +81,8 @@ def main(argv=None):
                               "--data_dir", a.data_dir or saved["data_dir"],
                               "--input_shape"] + [str(v) for v in saved["input_shape"]])
     T, H, W, _ = saved["input_shape"]
-    sampler = data.Sampler(data.ensure_dataset(args), seed=1)
-    test = data.Sampler(data.ensure_dataset(args), seed=1, split="test")
+    dataset = data.ensure_dataset(args)
+    sampler, test = (data.Sampler(dataset, seed=1, split=split) for split in ("train", "test"))
 
     B = a.clips
     nets = build_networks(saved["filters"], 0.0, symbols=("G_Y", "P_Y", "D_Y"), d_norm=saved["d_norm"],
