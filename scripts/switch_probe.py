@@ -113,10 +113,8 @@ def main(argv=None):
         for label, out in (("G_Y(x) R-B, inference", inference), ("G_Y(x) R-B, training", training)):
             values = red_minus_blue(out)
             print(row(label, values) + "   switch at %s" % switch_frame(values))
-        values = red_minus_blue(prediction)
-        print(row("P_Y(G_Y(x)_{1:t}) R-B", [float("nan")] + list(values))
-              + "   switch at %s" % (1 + switch_frame(values) if switch_frame(values) is not None
-                                     else None))
+        values = np.concatenate([[np.nan], red_minus_blue(prediction)])   # frame 0: no prediction
+        print(row("P_Y(G_Y(x)_{1:t}) R-B", values) + "   switch at %s" % switch_frame(values))
         for shift in SHIFTS:
             d = session.run(scores, {y: shifted_clips(T, H, W, B, shift, seed=123)})
             print(row("D_Y,0(y), switch %+d" % shift, d.mean(0)))
