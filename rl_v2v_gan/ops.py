@@ -11,12 +11,12 @@ ignored by the masked normalization and by the losses.
 """
 
 import functools
+import zlib
 
 import numpy as np
 
 from .tf_compat import tf
 
-XAVIER = tf.glorot_uniform_initializer()
 LEAKY_SLOPE = 0.2
 # `--precision`: the dtype convolutions and matmuls compute in. Variables,
 # normalization, activations and losses stay float32 either way.
@@ -60,9 +60,21 @@ def split_time(x, T):
     return tf.reshape(x, [-1, T, H, W, C])
 
 
+def op_seed(name):
+    """The op seed of a random op named `name` (its full name in the graph):
+    with the graph seed (`tf.set_random_seed`) it fixes the op's random
+    stream, which then depends on the name alone, not on how many ops the
+    graph built before it (TensorFlow's default), so a refactor of the graph
+    leaves initial weights and augmentations unchanged."""
+    return zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF
+
+
 def weight(name, shape, regularizer=None):
-    """A Xavier-initialized weight, L2-regularized when `regularizer` is set."""
-    return tf.get_variable(name, shape, tf.float32, XAVIER, regularizer=regularizer)
+    """A Xavier-initialized weight, L2-regularized when `regularizer` is set;
+    its initial values are fixed by the seed and the variable's name (`op_seed`)."""
+    seed = op_seed("%s/%s" % (tf.get_variable_scope().name, name))
+    return tf.get_variable(name, shape, tf.float32, tf.glorot_uniform_initializer(seed=seed),
+                           regularizer=regularizer)
 
 
 # (choice, `--d_norm spectral`) Power-iteration steps of `spectral_normalized`:
@@ -97,22 +109,25 @@ def diff_augment(clip, shift=0.125, cutout=0.5):
     `[B, T, H, W, C] => [B, T, H, W, C]`; gradients flow to the input."""
     _, _, H, W, _ = static_shape(clip, 5)
     B = tf.shape(clip)[0]
-    moved = clip
-    for axis, size in ((2, H), (3, W)):
-        pad = int(round(size * shift))
-        padding = [[0, 0]] * 5
-        padding[axis] = [pad, pad]
-        offset = tf.random.uniform([B, 1], 0, 2 * pad + 1, tf.int32)          # [B, 1]
-        moved = tf.gather(tf.pad(moved, padding), offset + tf.range(size)[None], axis=axis,
-                          batch_dims=1)
-    keep = []
-    for size in (H, W):
-        side = int(round(size * cutout))
-        start = tf.random.uniform([B, 1], -(side // 2), size - side // 2, tf.int32)  # [B, 1]
-        inside = tf.range(size)[None] - start                                 # [B, size]
-        keep.append(tf.logical_or(inside < 0, inside >= side))
-    outside = tf.logical_or(keep[0][:, :, None], keep[1][:, None, :])         # [B, H, W]
-    return moved * tf.cast(outside, clip.dtype)[:, None, :, :, None]
+    with tf.name_scope("augment") as scope:       # unique per call: its seeds too
+        moved = clip
+        for axis, size in ((2, H), (3, W)):
+            pad = int(round(size * shift))
+            padding = [[0, 0]] * 5
+            padding[axis] = [pad, pad]
+            offset = tf.random.uniform([B, 1], 0, 2 * pad + 1, tf.int32,
+                                       seed=op_seed(scope + "shift_%d" % axis))    # [B, 1]
+            moved = tf.gather(tf.pad(moved, padding), offset + tf.range(size)[None], axis=axis,
+                              batch_dims=1)
+        keep = []
+        for axis, size in ((2, H), (3, W)):
+            side = int(round(size * cutout))
+            start = tf.random.uniform([B, 1], -(side // 2), size - side // 2, tf.int32,
+                                      seed=op_seed(scope + "cutout_%d" % axis))   # [B, 1]
+            inside = tf.range(size)[None] - start                                 # [B, size]
+            keep.append(tf.logical_or(inside < 0, inside >= side))
+        outside = tf.logical_or(keep[0][:, :, None], keep[1][:, None, :])         # [B, H, W]
+        return moved * tf.cast(outside, clip.dtype)[:, None, :, :, None]
 
 
 def bias(name, size, value=0.0):

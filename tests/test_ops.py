@@ -232,3 +232,29 @@ def test_diff_augment_moves_and_cuts_each_clip_the_same_in_every_frame(graph, rn
     moved = [np.argwhere(f == 5.0)[0] for f in a[:, 0, :, :, 0] if (f == 5.0).any()]
     assert len({tuple(m) for m in moved}) > 1                              # shifts differ per clip
     assert np.isclose(g.sum(), (a != 0).sum())                             # d out / d in: 0 or 1
+
+
+def _initial_and_augmented(extra_ops, seed=0):
+    """A weight's initial value and one `diff_augment` draw, in a graph where
+    `extra_ops` random ops were built first."""
+    with tf.Graph().as_default():
+        tf.set_random_seed(seed)
+        for _ in range(extra_ops):
+            tf.random.uniform([3])
+        with tf.variable_scope("G_Y"):
+            w = ops.weight("kernel", [3, 3, 2, 4])
+        augmented = [ops.diff_augment(tf.ones([8, 2, 16, 16, 1])) for _ in range(2)]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            return sess.run([w] + augmented)
+
+
+def test_random_streams_depend_on_names_not_on_the_graph_built_before():
+    """`ops.op_seed`: initial weights and augmentations are the same whatever
+    was built before them, differ between seeds, and differ between two
+    augmentation calls."""
+    w, first, second = _initial_and_augmented(0)
+    for a, b in zip([w, first, second], _initial_and_augmented(5)):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first, second)
+    assert not np.array_equal(w, _initial_and_augmented(0, seed=1)[0])
