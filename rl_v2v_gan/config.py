@@ -48,15 +48,16 @@ GRAPPLER_FROM = 64 * 64
 
 # The recipe keys: every flag whose default is a training choice.
 RECIPE_KEYS = ("learning_rate", "lr_decay", "actor_lr_scale", "gan_loss", "frame_terms",
-               "bounce_negatives", "d_norm", "recycle_frames", "lambda_v", "lambda_rr",
-               "lambda_rc", "lambda_id", "output_filters", "average_decay", "sigma1", "sigma2",
-               "l2", "gamma", "tau", "d_augment")
+               "bounce_negatives", "shift_negatives", "d_norm", "recycle_frames", "lambda_v",
+               "lambda_rr", "lambda_rc", "lambda_id", "output_filters", "average_decay", "sigma1",
+               "sigma2", "l2", "gamma", "tau", "d_augment")
 # `--recipe paper`: the paper's literal values (§6.2, eq. 10, Table 1) and the
 # reference README's training command, where the default recipe differs.
 RECIPES = {
     "default": {},
     "paper": {"learning_rate": 1e-4, "lr_decay": "none", "actor_lr_scale": 1.0,
               "gan_loss": "nonsaturating", "frame_terms": "single", "bounce_negatives": "off",
+              "shift_negatives": "off",
               "d_norm": "batch", "recycle_frames": "next", "lambda_v": 1.0, "lambda_rc": 0.1,
               "lambda_id": 0.0, "output_filters": 3, "average_decay": 0.0,
               "d_augment": "off"},
@@ -132,6 +133,9 @@ def build_parser():
       help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips whose "
       "first (last) half is played forward and back are fake: the look of one half at the "
       "other half's times")
+    a("--shift_negatives", choices=("on", "off"), default="on",
+      help="pre-training with --frame_terms prefix: D_Y also learns that real Y clips shown "
+      "one frame late or one frame early are fake: every change of look one step off its time")
     a("--d_norm", choices=("batch", "none", "spectral"), default="none",
       help="normalization inside D_X, D_Y: 'none' (no statistics shared between the real and "
       "generated clips D judges), 'spectral' (every kernel divided by its largest singular "
@@ -296,9 +300,10 @@ def validate(args, **runtime):
         path = getattr(args, flag)
         if path and os.path.exists(path) and not os.path.isdir(path):
             raise UserError("--%s %s: is a file, not a folder" % (flag, path))
-    if args.bounce_negatives == "on" and args.frame_terms != "prefix":
-        raise UserError("--bounce_negatives on needs --frame_terms prefix (a frame judged alone "
-                        "has no place in time)")
+    for flag in ("bounce_negatives", "shift_negatives"):
+        if getattr(args, flag) == "on" and args.frame_terms != "prefix":
+            raise UserError("--%s on needs --frame_terms prefix (a frame judged alone has no "
+                            "place in time)" % flag)
     check_numbers(args)
     pretrain_epochs, rl_epochs = args.pretrain_epochs, args.rl_epochs
     if rl_epochs is None:

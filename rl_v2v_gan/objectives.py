@@ -31,15 +31,33 @@ def recycle_clip(G_back, P_other, translated, t, **kw):
     return G_back(clip, lengths=lengths, **kw)
 
 
-def temporal_negatives(y):
-    """Real clips in a wrong time order (choice, `--bounce_negatives`), shown
-    to D_Y as generated so it learns when each look belongs: the first half
-    played forward and back, the last half backward and forward (all frames
-    from one half, the motion continuous). `[B, T, ...] => two [B, T, ...]`."""
+def temporal_negatives(y, bounce=True, shift=True):
+    """Real clips in a wrong time order (choice), shown to D_Y as generated
+    so it learns when each look belongs. `[B, T, ...] => list of [B, T, ...]`.
+
+    bounce (`--bounce_negatives`): the first half played forward and back,
+        the last half backward and forward (all frames from one half, the
+        motion continuous).
+    shift (`--shift_negatives`): the clip one frame late (frame 1 shown
+        twice) and one frame early (frame T last shown twice): every change
+        of look one step off its time.
+    """
     T = y.shape.as_list()[1]
-    k = (T + 1) // 2                                         # frames in the first half
-    tri = [k - 1 - abs(t % max(2 * k - 2, 1) - (k - 1)) for t in range(T)]  # 0..k-1..0..
-    return [tf.gather(y, tri, axis=1), tf.gather(y, [T - 1 - i for i in tri], axis=1)]
+    orders = []
+    if bounce:
+        k = (T + 1) // 2                                     # frames in the first half
+        tri = [k - 1 - abs(t % max(2 * k - 2, 1) - (k - 1)) for t in range(T)]  # 0..k-1..0..
+        orders += [tri, [T - 1 - i for i in tri]]
+    if shift:
+        orders += [[max(t - 1, 0) for t in range(T)], [min(t + 1, T - 1) for t in range(T)]]
+    return [tf.gather(y, order, axis=1) for order in orders]
+
+
+def negatives_of(y, settings):
+    """`temporal_negatives` of real Y clips as `settings` (args or a saved
+    config.json) choose them."""
+    get = settings.get if isinstance(settings, dict) else lambda k: getattr(settings, k)
+    return temporal_negatives(y, get("bounce_negatives") == "on", get("shift_negatives") == "on")
 
 
 def judge(D, clip, frame_terms, lengths=None, **kw):
@@ -109,11 +127,11 @@ def y_to_x(nets, batch, args):
 def x_to_y(nets, batch, args):
     """Eq. (1), (9) and (5) (and G_Y's identity term): G_Y translates X, D_Y
     judges it against Y's frames and videos, Z's videos (D_Y,1) and Z_hat's
-    images (the style head); with `bounce_negatives`, real Y clips out of
-    time order count as generated for D_Y,0."""
+    images (the style head); real Y clips out of time order
+    (`temporal_negatives`) count as generated for D_Y,0."""
     x, y, z, form = batch["x"], batch["y"], batch["z"], args.gan_loss
     gy_x = nets.G_Y(x)                                     # [B, T, H, W, 3] X -> Y
-    negatives = temporal_negatives(y) if args.bounce_negatives == "on" else []
+    negatives = negatives_of(y, args)
     judged = judge_together(nets.D_Y, [y, z, gy_x] + negatives, args.frame_terms,
                             frames_of=(0, 2))              # Z: video terms only
     (real_f, real_v), (_, z_v), (fake_f, fake_v) = judged[:3]

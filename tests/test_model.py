@@ -107,7 +107,8 @@ def test_pretrain_losses_are_eq_10_term_by_term(graph, rng, form):
     batch = {"x": clip(B), "y": clip(B), "z": clip(B),
              "z_hat": rng.uniform(-1, 1, (N, H, W, 3)).astype(np.float32),
              "t_x": np.array([1, 3], np.int32), "t_yz": np.array([2, 1, 3, 2], np.int32)}
-    args = flags("prefix", form, weights, bounce_negatives="on", recycle_frames="all")
+    args = flags("prefix", form, weights, bounce_negatives="on", shift_negatives="on",
+                 recycle_frames="all")
     out = run(objectives.pretrain_losses(stub_networks(), {k: tf.constant(v)
                                                            for k, v in batch.items()}, args))
 
@@ -126,8 +127,9 @@ def test_pretrain_losses_are_eq_10_term_by_term(graph, rng, form):
     d_loss_x = (real(d_x).mean() + fake(d_gx).mean()
                 + weights["lambda_v"] * (real(d_x[:, -1]).mean() + fake(d_gx[:, -1]).mean()))
     # X -> Y: eq. (1) with the style head on Z_hat, eq. (9) with Z's videos, eq. (5).
-    assert T == 4    # `temporal_negatives`: frames 0, 1, 0, 1 and 3, 2, 3, 2
-    negatives = np.concatenate([y[:, [0, 1, 0, 1]], y[:, [3, 2, 3, 2]]])
+    assert T == 4    # `temporal_negatives`: bounced 0, 1, 0, 1 and 3, 2, 3, 2; shifted
+    negatives = np.concatenate([y[:, [0, 1, 0, 1]], y[:, [3, 2, 3, 2]],    # 0, 0, 1, 2 and 1, 2, 3, 3
+                                y[:, [0, 0, 1, 2]], y[:, [1, 2, 3, 3]]])
     d_y, d_z, d_gy = d_numpy("Y", y), d_numpy("Y", z), d_numpy("Y", g_numpy("Y", x))
     d_neg, style = d_numpy("Y", negatives), d_numpy("Y", batch["z_hat"][:, None])[:, -1]
     expected.update({
@@ -255,8 +257,13 @@ def test_ddpg_critic_regresses_to_the_target_networks_best_candidate_and_actor_m
 
 
 def test_temporal_negatives_replay_real_frames_out_of_order(graph):
-    """First half forward and back; last half backward and forward."""
+    """First half forward and back; last half backward and forward; the clip
+    one frame late and one frame early."""
     y = tf.constant(np.arange(8, dtype=np.float32)[None, :, None])      # frame t holds t
-    first, last = run(objectives.temporal_negatives(y))
+    first, last, late, early = run(objectives.temporal_negatives(y))
     assert first[0, :, 0].tolist() == [0, 1, 2, 3, 2, 1, 0, 1]      # all from frames 0..3
     assert last[0, :, 0].tolist() == [7, 6, 5, 4, 5, 6, 7, 6]       # all from frames 4..7
+    assert late[0, :, 0].tolist() == [0, 0, 1, 2, 3, 4, 5, 6]       # one frame late
+    assert early[0, :, 0].tolist() == [1, 2, 3, 4, 5, 6, 7, 7]      # one frame early
+    assert len(run(objectives.temporal_negatives(y, shift=False))) == 2
+    assert len(run(objectives.temporal_negatives(y, bounce=False))) == 2
