@@ -53,11 +53,9 @@ def temporal_negatives(y, bounce=True, shift=True):
     return [tf.gather(y, order, axis=1) for order in orders]
 
 
-def negatives_of(y, settings):
-    """`temporal_negatives` of real Y clips as `settings` (args or a saved
-    config.json) choose them."""
-    get = settings.get if isinstance(settings, dict) else lambda k: getattr(settings, k)
-    return temporal_negatives(y, get("bounce_negatives") == "on", get("shift_negatives") == "on")
+def negatives_of(y, args):
+    """`temporal_negatives` of real Y clips as the flags choose them."""
+    return temporal_negatives(y, args.bounce_negatives == "on", args.shift_negatives == "on")
 
 
 def judge(D, clip, frame_terms, lengths=None, **kw):

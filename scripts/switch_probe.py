@@ -20,6 +20,7 @@ ones training updates), prints per frame:
 import argparse
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -95,7 +96,8 @@ def main(argv=None):
     predicted = nets.P_Y(translated, is_training=False)[:, :-1]   # of frames 1..T-1
     scores = nets.D_Y(y, is_training=False, steps=True)[..., 0]
     # G_Y's frame term of eq. (1) as training builds it (objectives.x_to_y).
-    negatives = objectives.negatives_of(y, dict({"shift_negatives": "off"}, **saved))
+    negatives = objectives.negatives_of(  # runs from before --shift_negatives had none
+        y, types.SimpleNamespace(**dict({"shift_negatives": "off"}, **saved)))
     judged = objectives.judge_together(nets.D_Y, [y, z, translated_train] + negatives,
                                        saved["frame_terms"], frames_of=(0, 2))
     style = nets.D_Y(z_hat[:, None])
