@@ -46,8 +46,8 @@ PAPER = {"input_shape": [16, 64, 64, 3], "learning_rate": 0.0001, "batch_size": 
          # README's example passes 0.5), L2 0.001.
          "gan_loss": "nonsaturating", "frame_terms": "single", "recycle_frames": "next",
          "lambda_id": 0.0, "bounce_negatives": "off", "shift_negatives": "off",
-         "lr_decay": "none", "actor_lr_scale": 1.0, "average_decay": 0.0, "sigma1": 0.8, "sigma2": 0.8,
-         "l2": 0.001, "d_augment": "off"}
+         "lr_decay": "none", "actor_lr_scale": 1.0, "average_decay": 0.0, "sigma1": 0.8,
+         "sigma2": 0.8, "l2": 0.001, "d_augment": "off"}
 
 
 def test_recipe_paper_gives_every_literal_value_of_the_paper():

@@ -127,8 +127,8 @@ def test_pretrain_losses_are_eq_10_term_by_term(graph, rng, form):
     d_loss_x = (real(d_x).mean() + fake(d_gx).mean()
                 + weights["lambda_v"] * (real(d_x[:, -1]).mean() + fake(d_gx[:, -1]).mean()))
     # X -> Y: eq. (1) with the style head on Z_hat, eq. (9) with Z's videos, eq. (5).
-    assert T == 4    # `temporal_negatives`: bounced 0, 1, 0, 1 and 3, 2, 3, 2; shifted
-    negatives = np.concatenate([y[:, [0, 1, 0, 1]], y[:, [3, 2, 3, 2]],    # 0, 0, 1, 2 and 1, 2, 3, 3
+    assert T == 4    # `temporal_negatives`: bounced, then shifted late and early
+    negatives = np.concatenate([y[:, [0, 1, 0, 1]], y[:, [3, 2, 3, 2]],
                                 y[:, [0, 0, 1, 2]], y[:, [1, 2, 3, 3]]])
     d_y, d_z, d_gy = d_numpy("Y", y), d_numpy("Y", z), d_numpy("Y", g_numpy("Y", x))
     d_neg, style = d_numpy("Y", negatives), d_numpy("Y", batch["z_hat"][:, None])[:, -1]
